@@ -1,0 +1,121 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is every setting of s3cache. The `usage` tag is the flag's help text.
+type Config struct {
+	// Listeners. An empty address disables the listener.
+	Listen    string `yaml:"listen" usage:"address of the HTTP caching listener"`
+	ListenTLS string `yaml:"listen_tls" usage:"address of the HTTPS passthrough listener (SNI tunnel, no caching)"`
+	Health    string `yaml:"health" usage:"address serving GET /health"`
+	Metrics   string `yaml:"metrics" usage:"address serving GET /metrics (Prometheus)"`
+	Dashboard string `yaml:"dashboard" usage:"address of the dashboard"`
+
+	// Upstream.
+	Origin           string   `yaml:"origin" usage:"S3 endpoint URL for all upstream traffic (empty: the request's Host over HTTPS :443)"`
+	OriginCA         string   `yaml:"origin_ca" usage:"PEM file with extra CA certificates trusted for the origin"`
+	ConnectTimeout   Duration `yaml:"connect_timeout" usage:"upstream TCP+TLS connect timeout"`
+	FirstByteTimeout Duration `yaml:"first_byte_timeout" usage:"time to wait for upstream response headers"`
+	MaxIdleConns     int      `yaml:"max_idle_conns_per_host" usage:"pooled keep-alive connections kept per upstream host"`
+	// VirtualHostDomains are the S3 endpoint domains, besides AWS's own, under
+	// which a request's Host names the bucket (bucket.DOMAIN).
+	VirtualHostDomains []string `yaml:"virtual_host_domains" usage:"comma-separated endpoint domains whose subdomains are bucket names (AWS domains are built in)"`
+
+	// Cache.
+	CacheDir string   `yaml:"cache_dir" usage:"cache directory (may be shared by several instances over NFS)"`
+	GetTTL   Duration `yaml:"get_ttl" usage:"how long cached object data is served without asking S3"`
+	HeadTTL  Duration `yaml:"head_ttl" usage:"how long cached HEAD metadata is served without asking S3"`
+
+	// Logging.
+	LogLevel  string `yaml:"log_level" usage:"debug, info, warn or error"`
+	LogFormat string `yaml:"log_format" usage:"text or json"`
+}
+
+// Default returns the settings used when neither file nor flag says otherwise.
+func Default() Config {
+	return Config{
+		Listen:           ":80",
+		ListenTLS:        ":443",
+		Health:           ":8080",
+		Metrics:          ":9090",
+		Dashboard:        "127.0.0.1:8081",
+		ConnectTimeout:   Duration(10 * time.Second),
+		FirstByteTimeout: Duration(30 * time.Second),
+		MaxIdleConns:     100,
+		CacheDir:         "/var/cache/s3cache",
+		// Ten years: S3 objects are immutable per ETag, so "forever" is the
+		// natural default; overwrites through the proxy invalidate.
+		GetTTL:    Duration(10 * 365 * 24 * time.Hour),
+		HeadTTL:   Duration(60 * time.Second),
+		LogLevel:  "info",
+		LogFormat: "text",
+	}
+}
+
+// LoadFile merges the YAML file at path into c. Unknown keys are an error, so
+// a typo does not silently leave a default in place.
+func (c *Config) LoadFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open config: %w", err)
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	dec.KnownFields(true)
+	// An empty file decodes to io.EOF: it simply sets nothing.
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("parse config %s: %w", path, err)
+	}
+	return nil
+}
+
+// Validate reports the first setting that cannot work.
+func (c *Config) Validate() error {
+	if c.Listen == "" && c.ListenTLS == "" {
+		return errors.New("config: no listener enabled (listen and listen_tls are both empty)")
+	}
+	if c.CacheDir == "" {
+		return errors.New("config: cache_dir is required")
+	}
+	if c.Origin != "" {
+		u, err := url.Parse(c.Origin)
+		if err != nil {
+			return fmt.Errorf("config: origin: %w", err)
+		}
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return fmt.Errorf("config: origin %q: scheme must be http or https", c.Origin)
+		}
+		if u.Host == "" {
+			return fmt.Errorf("config: origin %q has no host", c.Origin)
+		}
+		if u.Path != "" && u.Path != "/" {
+			return fmt.Errorf("config: origin %q: a path is not supported", c.Origin)
+		}
+	}
+	if c.GetTTL < 0 || c.HeadTTL < 0 {
+		return errors.New("config: TTLs cannot be negative")
+	}
+	if c.ConnectTimeout <= 0 || c.FirstByteTimeout <= 0 {
+		return errors.New("config: timeouts must be positive")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("config: log_format %q: want text or json", c.LogFormat)
+	}
+	return nil
+}
