@@ -1,0 +1,106 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// metaFormat is the version written into every meta.json.
+const metaFormat = 1
+
+// maxMetaBytes bounds how much of a meta.json is read: a larger file is
+// corrupt, not metadata.
+const maxMetaBytes = 4 << 20
+
+// Meta describes one cached object version. See FORMAT.md.
+type Meta struct {
+	Format    int    `json:"format"`
+	Endpoint  string `json:"endpoint"`
+	Bucket    string `json:"bucket"`
+	Key       string `json:"key"`
+	VersionID string `json:"version_id,omitempty"`
+
+	ETag string `json:"etag,omitempty"`
+	Size int64  `json:"size"`
+	// Header is the object's response headers as S3 sent them, minus the
+	// per-request and hop-by-hop ones.
+	Header http.Header `json:"header,omitempty"`
+
+	StoredAt        time.Time `json:"stored_at"`
+	ValidatedAt     time.Time `json:"validated_at,omitzero"`
+	HeadValidatedAt time.Time `json:"head_validated_at,omitzero"`
+	InvalidatedAt   time.Time `json:"invalidated_at,omitzero"`
+}
+
+// ID is the identity the metadata was written for.
+func (m *Meta) ID() ObjectID {
+	return ObjectID{Endpoint: m.Endpoint, Bucket: m.Bucket, Key: m.Key, VersionID: m.VersionID}
+}
+
+// Tombstone reports whether the metadata only records an invalidation.
+func (m *Meta) Tombstone() bool { return m.ETag == "" }
+
+// ErrNotCached means the store holds nothing usable for the object.
+var ErrNotCached = errors.New("store: not cached")
+
+// ReadMeta returns the object's metadata, ErrNotCached when there is none.
+func (s *Store) ReadMeta(id ObjectID) (*Meta, error) {
+	return s.readMetaFile(filepath.Join(s.objectDir(id), "meta.json"), id)
+}
+
+func (s *Store) readMetaFile(path string, id ObjectID) (*Meta, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotCached
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open cache metadata: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxMetaBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read cache metadata: %w", err)
+	}
+	var m Meta
+	if len(data) > maxMetaBytes {
+		return nil, fmt.Errorf("cache metadata %s: larger than %d bytes", path, maxMetaBytes)
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("cache metadata %s: %w", path, err)
+	}
+	if m.Format != metaFormat {
+		return nil, fmt.Errorf("cache metadata %s: format %d, want %d", path, m.Format, metaFormat)
+	}
+	if m.ID() != id {
+		// A hash collision or a file copied by hand: never serve it.
+		return nil, fmt.Errorf("cache metadata %s belongs to %v, not %v", path, m.ID(), id)
+	}
+	return &m, nil
+}
+
+// WriteMeta atomically replaces the object's metadata with m.
+func (s *Store) WriteMeta(m *Meta) error {
+	m.Format = metaFormat
+	data, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode cache metadata: %w", err)
+	}
+	id := m.ID()
+	f, err := s.createTemp(id)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("write cache metadata: %w", err)
+	}
+	return publish(f, filepath.Join(s.objectDir(id), "meta.json"))
+}

@@ -1,0 +1,263 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Segment is a cached byte range [Start, End) of one object version.
+type Segment struct {
+	Start, End int64
+	path       string
+}
+
+// Entry is a cached object version: its metadata and the segments stored
+// under its ETag, sorted by Start.
+type Entry struct {
+	Meta     *Meta
+	Segments []Segment
+}
+
+// Covering returns a segment holding all of [start, end), if one exists.
+func (e *Entry) Covering(start, end int64) (Segment, bool) {
+	for _, seg := range e.Segments {
+		if seg.Start <= start && end <= seg.End {
+			return seg, true
+		}
+	}
+	return Segment{}, false
+}
+
+// etagTag is the file-name prefix tying a segment to an ETag.
+func etagTag(etag string) string {
+	sum := sha256.Sum256([]byte(etag))
+	return hex.EncodeToString(sum[:8])
+}
+
+func segmentName(etag string, start, end int64) string {
+	return etagTag(etag) + "." + strconv.FormatInt(start, 10) + "-" + strconv.FormatInt(end, 10) + ".seg"
+}
+
+// parseSegmentName reads "<tag>.<start>-<end>.seg".
+func parseSegmentName(name, tag string) (start, end int64, ok bool) {
+	rest, ok := strings.CutPrefix(name, tag+".")
+	if !ok {
+		return 0, 0, false
+	}
+	rest, ok = strings.CutSuffix(rest, ".seg")
+	if !ok {
+		return 0, 0, false
+	}
+	a, b, ok := strings.Cut(rest, "-")
+	if !ok {
+		return 0, 0, false
+	}
+	start, err1 := strconv.ParseInt(a, 10, 64)
+	end, err2 := strconv.ParseInt(b, 10, 64)
+	if err1 != nil || err2 != nil || start < 0 || end < start {
+		return 0, 0, false
+	}
+	return start, end, true
+}
+
+// Lookup returns the cached object version, ErrNotCached when the store has
+// no metadata for it or only a tombstone.
+func (s *Store) Lookup(id ObjectID) (*Entry, error) {
+	dir := s.objectDir(id)
+	m, err := s.readMetaFile(filepath.Join(dir, "meta.json"), id)
+	if err != nil {
+		return nil, err
+	}
+	if m.Tombstone() {
+		return nil, ErrNotCached
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list cached segments: %w", err)
+	}
+	e := &Entry{Meta: m}
+	tag := etagTag(m.ETag)
+	for _, de := range entries {
+		start, end, ok := parseSegmentName(de.Name(), tag)
+		if ok && end <= m.Size {
+			e.Segments = append(e.Segments, Segment{Start: start, End: end, path: filepath.Join(dir, de.Name())})
+		}
+	}
+	sort.Slice(e.Segments, func(i, j int) bool { return e.Segments[i].Start < e.Segments[j].Start })
+	return e, nil
+}
+
+// ErrCorrupt means a cached file is not what its name promises.
+var ErrCorrupt = errors.New("store: corrupt segment")
+
+// OpenSegment opens seg for reading. A file whose size disagrees with its
+// name is removed and reported as ErrCorrupt, so it is refetched.
+func (s *Store) OpenSegment(seg Segment) (*os.File, error) {
+	f, err := os.Open(seg.path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, ErrNotCached
+		}
+		return nil, fmt.Errorf("open cached segment: %w", err)
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stat cached segment: %w", err)
+	}
+	if info.Size() != seg.End-seg.Start {
+		f.Close()
+		os.Remove(seg.path)
+		s.log.Warn("removed cached segment of wrong size", "file", seg.path, "size", info.Size(), "want", seg.End-seg.Start)
+		return nil, ErrCorrupt
+	}
+	return f, nil
+}
+
+// ErrSuperseded means a fill finished after the object was changed or
+// replaced through the cache, so its bytes may be stale and were dropped.
+var ErrSuperseded = errors.New("store: fill superseded by a newer write")
+
+// SegmentWriter receives the bytes of one fill, starting at a given offset
+// of the object. Nothing is visible to readers until Commit.
+type SegmentWriter struct {
+	s         *Store
+	id        ObjectID
+	start     int64
+	written   int64
+	startedAt time.Time
+	f         *os.File
+}
+
+// NewSegmentWriter starts a fill of the object at offset start. startedAt is
+// when the origin request that supplies the bytes was sent: it orders the
+// fill against invalidations.
+func (s *Store) NewSegmentWriter(id ObjectID, start int64, startedAt time.Time) (*SegmentWriter, error) {
+	f, err := s.createTemp(id)
+	if err != nil {
+		return nil, err
+	}
+	return &SegmentWriter{s: s, id: id, start: start, startedAt: startedAt, f: f}, nil
+}
+
+func (w *SegmentWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.written += int64(n)
+	if err != nil {
+		return n, fmt.Errorf("write cache segment: %w", err)
+	}
+	return n, nil
+}
+
+// Written is the number of bytes received so far.
+func (w *SegmentWriter) Written() int64 { return w.written }
+
+// Abort discards the fill.
+func (w *SegmentWriter) Abort() {
+	w.f.Close()
+	os.Remove(w.f.Name())
+}
+
+// Commit publishes the bytes written as the segment [start, start+Written)
+// of the object version m describes, and makes m the object's metadata
+// unless a newer write got there first.
+func (w *SegmentWriter) Commit(m *Meta) error {
+	if m.ETag == "" {
+		w.Abort()
+		return errors.New("store: cannot commit a segment without an ETag")
+	}
+	cur, err := w.s.ReadMeta(w.id)
+	if err != nil && !errors.Is(err, ErrNotCached) {
+		w.s.log.Warn("replacing unreadable cache metadata", "object", w.id, "err", err)
+		cur = nil
+	}
+	if cur != nil && supersedes(cur, m.ETag, w.startedAt) {
+		w.Abort()
+		return ErrSuperseded
+	}
+	dir := w.s.objectDir(w.id)
+	final := filepath.Join(dir, segmentName(m.ETag, w.start, w.start+w.written))
+	if err := publish(w.f, final); err != nil {
+		return err
+	}
+	if err := w.s.WriteMeta(m); err != nil {
+		return err
+	}
+	if cur != nil && cur.ETag != m.ETag {
+		w.s.removeSegmentsExcept(dir, m.ETag)
+	}
+	return nil
+}
+
+// supersedes reports whether the current metadata was written by a change
+// that happened after a fill of etag started at startedAt.
+func supersedes(cur *Meta, etag string, startedAt time.Time) bool {
+	if cur.Tombstone() {
+		return cur.InvalidatedAt.After(startedAt)
+	}
+	return cur.ETag != etag && cur.ValidatedAt.After(startedAt)
+}
+
+// removeSegmentsExcept deletes the segments of every ETag but keep's.
+func (s *Store) removeSegmentsExcept(dir, keep string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	tag := ""
+	if keep != "" {
+		tag = etagTag(keep) + "."
+	}
+	for _, de := range entries {
+		name := de.Name()
+		if strings.HasSuffix(name, ".seg") && (tag == "" || !strings.HasPrefix(name, tag)) {
+			os.Remove(filepath.Join(dir, name))
+		}
+	}
+}
+
+// Invalidate records that the object was changed at the given time: its
+// cached bytes are removed and fills that started earlier will not commit.
+func (s *Store) Invalidate(id ObjectID, at time.Time) error {
+	m := &Meta{Endpoint: id.Endpoint, Bucket: id.Bucket, Key: id.Key, VersionID: id.VersionID,
+		StoredAt: at, InvalidatedAt: at}
+	if err := s.WriteMeta(m); err != nil {
+		return fmt.Errorf("invalidate %v: %w", id, err)
+	}
+	s.removeSegmentsExcept(s.objectDir(id), "")
+	return nil
+}
+
+// PutMeta stores metadata learned without a body (a HEAD response). As for
+// fills, a change recorded after startedAt wins.
+func (s *Store) PutMeta(m *Meta, startedAt time.Time) error {
+	cur, err := s.ReadMeta(m.ID())
+	if err != nil && !errors.Is(err, ErrNotCached) {
+		cur = nil
+	}
+	if cur != nil && supersedes(cur, m.ETag, startedAt) {
+		return ErrSuperseded
+	}
+	if cur != nil && !cur.Tombstone() && cur.ETag == m.ETag {
+		// Same version: keep the body's validation time, refresh the head's.
+		if cur.ValidatedAt.After(m.ValidatedAt) {
+			m.ValidatedAt = cur.ValidatedAt
+		}
+	}
+	if err := s.WriteMeta(m); err != nil {
+		return err
+	}
+	if cur != nil && cur.ETag != m.ETag {
+		s.removeSegmentsExcept(s.objectDir(m.ID()), m.ETag)
+	}
+	return nil
+}

@@ -1,0 +1,164 @@
+package store
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// formatDir is the top directory of this on-disk format version.
+const formatDir = "v1"
+
+// staleTempAge is how old an untouched temp file must be before it is
+// considered abandoned by a crashed writer.
+const staleTempAge = time.Hour
+
+// ObjectID names one object version in the cache.
+type ObjectID struct {
+	Endpoint, Bucket, Key, VersionID string
+}
+
+// hash is the object's directory name: keys never become paths.
+func (id ObjectID) hash() string {
+	h := sha256.New()
+	for _, part := range []string{id.Endpoint, id.Bucket, id.Key, id.VersionID} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (id ObjectID) String() string {
+	s := id.Bucket + "/" + id.Key
+	if id.VersionID != "" {
+		s += "?versionId=" + id.VersionID
+	}
+	return s
+}
+
+// Store is a cache directory.
+type Store struct {
+	root    string // <cache_dir>/v1
+	objects string
+	tmp     string
+	log     *slog.Logger
+}
+
+// Open prepares dir for use, creating it if needed, and removes temp files
+// abandoned by crashed writers.
+func Open(dir string, log *slog.Logger) (*Store, error) {
+	root := filepath.Join(dir, formatDir)
+	s := &Store{
+		root:    root,
+		objects: filepath.Join(root, "objects"),
+		tmp:     filepath.Join(root, "tmp"),
+		log:     log,
+	}
+	for _, d := range []string{s.objects, s.tmp} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			return nil, fmt.Errorf("create cache directory: %w", err)
+		}
+	}
+	s.removeStaleTemps(time.Now())
+	return s, nil
+}
+
+// Dir is the cache directory the store was opened on.
+func (s *Store) Dir() string { return filepath.Dir(s.root) }
+
+func (s *Store) objectDir(id ObjectID) string {
+	h := id.hash()
+	return filepath.Join(s.objects, h[0:2], h[2:4], h)
+}
+
+func (s *Store) removeStaleTemps(now time.Time) {
+	entries, err := os.ReadDir(s.tmp)
+	if err != nil {
+		s.log.Warn("cannot list cache temp directory", "dir", s.tmp, "err", err)
+		return
+	}
+	removed := 0
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || now.Sub(info.ModTime()) < staleTempAge {
+			continue
+		}
+		if os.Remove(filepath.Join(s.tmp, e.Name())) == nil {
+			removed++
+		}
+	}
+	if removed > 0 {
+		s.log.Info("removed abandoned cache temp files", "count", removed)
+	}
+}
+
+// createTemp makes a new temp file for an object's data or metadata.
+func (s *Store) createTemp(id ObjectID) (*os.File, error) {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	name := filepath.Join(s.tmp, id.hash()[:16]+"."+hex.EncodeToString(b[:])+".tmp")
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("create cache temp file: %w", err)
+	}
+	return f, nil
+}
+
+// publish fsyncs and closes a finished temp file and renames it to final,
+// creating the object directory on first use.
+func publish(f *os.File, final string) error {
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("sync cache file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("close cache file: %w", err)
+	}
+	err := os.Rename(f.Name(), final)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(filepath.Dir(final), 0o750); err == nil {
+			err = os.Rename(f.Name(), final)
+		}
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("publish cache file: %w", err)
+	}
+	return nil
+}
+
+// Health describes whether the cache directory can be used.
+type Health struct {
+	Dir       string `json:"dir"`
+	Writable  bool   `json:"writable"`
+	Error     string `json:"error,omitempty"`
+	FreeBytes uint64 `json:"free_bytes"`
+	SizeBytes uint64 `json:"size_bytes"`
+}
+
+// Check writes and removes a probe file and reads the file system's space.
+func (s *Store) Check() Health {
+	h := Health{Dir: s.Dir()}
+	f, err := os.CreateTemp(s.tmp, "health.*.tmp")
+	if err == nil {
+		_, err = f.Write([]byte("ok"))
+		f.Close()
+		os.Remove(f.Name())
+	}
+	if err != nil {
+		h.Error = err.Error()
+	} else {
+		h.Writable = true
+	}
+	h.FreeBytes, h.SizeBytes = diskSpace(s.root)
+	return h
+}
