@@ -99,4 +99,3 @@ func configPath(args []string) string {
 	}
 	return ""
 }
-

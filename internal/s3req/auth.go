@@ -11,11 +11,11 @@ import (
 type AuthKind int
 
 const (
-	AuthAnonymous AuthKind = iota
-	AuthHeaderV4           // Authorization: AWS4-HMAC-SHA256 or AWS4-ECDSA-P256-SHA256 (SigV4A)
-	AuthPresignedV4        // X-Amz-Algorithm=… in the query string
-	AuthV2                 // legacy "AWS AKID:signature" or ?Signature=
-	AuthUnknown            // an Authorization header we don't understand
+	AuthAnonymous   AuthKind = iota
+	AuthHeaderV4             // Authorization: AWS4-HMAC-SHA256 or AWS4-ECDSA-P256-SHA256 (SigV4A)
+	AuthPresignedV4          // X-Amz-Algorithm=… in the query string
+	AuthV2                   // legacy "AWS AKID:signature" or ?Signature=
+	AuthUnknown              // an Authorization header we don't understand
 )
 
 func (k AuthKind) String() string {
