@@ -1,0 +1,144 @@
+// Command s3cache is a transparent caching proxy for Amazon S3 and
+// S3-compatible storage. See the README for how to run it.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/s3cache/s3cache/internal/cache"
+	"github.com/s3cache/s3cache/internal/config"
+	"github.com/s3cache/s3cache/internal/observe"
+	"github.com/s3cache/s3cache/internal/origin"
+	"github.com/s3cache/s3cache/internal/proxy"
+	"github.com/s3cache/s3cache/internal/s3req"
+	"github.com/s3cache/s3cache/internal/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// drainTimeout bounds how long SIGTERM waits for in-flight requests.
+const drainTimeout = 30 * time.Second
+
+func main() {
+	cfg, err := config.Load("s3cache", os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "s3cache:", err)
+		os.Exit(2)
+	}
+	log := newLogger(cfg)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, log); err != nil {
+		log.Error("s3cache stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func newLogger(cfg config.Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// run serves until ctx is cancelled, then drains.
+func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	started := time.Now()
+	st, err := store.Open(cfg.CacheDir, log)
+	if err != nil {
+		return err
+	}
+	oc, err := origin.New(origin.Config{
+		URL:                 cfg.Origin,
+		CAFile:              cfg.OriginCA,
+		ConnectTimeout:      cfg.ConnectTimeout.D(),
+		FirstByteTimeout:    cfg.FirstByteTimeout.D(),
+		MaxIdleConnsPerHost: cfg.MaxIdleConns,
+	})
+	if err != nil {
+		return err
+	}
+	defer oc.Close()
+	rc := cache.New(st, oc, cache.Config{GetTTL: cfg.GetTTL.D(), HeadTTL: cfg.HeadTTL.D()}, log)
+	handler := proxy.New(s3req.Options{Origin: cfg.Origin, VirtualHostDomains: cfg.VirtualHostDomains}, rc, st, oc, log)
+
+	var servers []*http.Server
+	start := func(name, addr string, h http.Handler) error {
+		if addr == "" {
+			return nil
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("%s listener: %w", name, err)
+		}
+		srv := &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		}
+		servers = append(servers, srv)
+		log.Info("listening", "listener", name, "addr", ln.Addr().String())
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("listener failed", "listener", name, "err", err)
+			}
+		}()
+		return nil
+	}
+	listeners := []struct {
+		name, addr string
+		h          http.Handler
+	}{
+		{"s3", cfg.Listen, handler},
+		{"health", cfg.Health, observe.HealthHandler(st, started, version)},
+	}
+	for _, l := range listeners {
+		if err := start(l.name, l.addr, l.h); err != nil {
+			shutdown(servers, log)
+			return err
+		}
+	}
+	for name, addr := range map[string]string{"tls passthrough": cfg.ListenTLS, "metrics": cfg.Metrics, "dashboard": cfg.Dashboard} {
+		if addr != "" {
+			log.Warn("listener not available in this build; ignoring", "listener", name, "addr", addr)
+		}
+	}
+	log.Info("s3cache started", "version", version, "origin", originName(cfg.Origin), "cache_dir", cfg.CacheDir,
+		"get_ttl", cfg.GetTTL, "head_ttl", cfg.HeadTTL)
+	<-ctx.Done()
+	log.Info("shutting down; draining in-flight requests", "timeout", drainTimeout)
+	shutdown(servers, log)
+	return nil
+}
+
+func shutdown(servers []*http.Server, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	for _, srv := range servers {
+		if err := srv.Shutdown(ctx); err != nil {
+			log.Warn("drain incomplete", "err", err)
+		}
+	}
+}
+
+func originName(u string) string {
+	if u == "" {
+		return "request Host over HTTPS"
+	}
+	return u
+}

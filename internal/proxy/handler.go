@@ -1,0 +1,63 @@
+package proxy
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/s3cache/s3cache/internal/cache"
+	"github.com/s3cache/s3cache/internal/origin"
+	"github.com/s3cache/s3cache/internal/relay"
+	"github.com/s3cache/s3cache/internal/s3err"
+	"github.com/s3cache/s3cache/internal/s3req"
+	"github.com/s3cache/s3cache/internal/store"
+)
+
+// Handler serves the caching listener.
+type Handler struct {
+	parse  s3req.Options
+	cache  *cache.Cache
+	store  *store.Store
+	origin *origin.Client
+	log    *slog.Logger
+}
+
+// New returns the handler for the caching listener.
+func New(parse s3req.Options, c *cache.Cache, st *store.Store, oc *origin.Client, log *slog.Logger) *Handler {
+	return &Handler{parse: parse, cache: c, store: st, origin: oc, log: log}
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete, http.MethodOptions:
+	default:
+		s3err.Write(w, r, http.StatusMethodNotAllowed, "MethodNotAllowed", "The specified method is not allowed against this resource.")
+		return
+	}
+	req := s3req.Parse(r, h.parse)
+	switch req.Op {
+	case s3req.OpGetObject:
+		h.cache.ServeGet(w, r, req)
+	case s3req.OpHeadObject:
+		h.cache.ServeHead(w, r, req)
+	case s3req.OpOther, s3req.OpCreateMultipartUpload, s3req.OpUploadPart, s3req.OpUploadPartCopy,
+		s3req.OpAbortMultipartUpload:
+		h.pass(w, r)
+	default:
+		h.write(w, r, req)
+	}
+}
+
+// pass forwards a request that neither reads nor changes cached objects.
+func (h *Handler) pass(w http.ResponseWriter, r *http.Request) {
+	out, err := h.origin.NewRequest(r.Context(), r)
+	if err != nil {
+		s3err.Write(w, r, http.StatusBadRequest, "InvalidRequest", err.Error())
+		return
+	}
+	resp, err := h.origin.RoundTrip(out)
+	if err != nil {
+		relay.UpstreamError(w, r, err)
+		return
+	}
+	relay.Stream(w, resp, relay.Bypass)
+}
