@@ -2,12 +2,12 @@ package cache
 
 import (
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/s3cache/s3cache/internal/fill"
 	"github.com/s3cache/s3cache/internal/origin"
 	"github.com/s3cache/s3cache/internal/relay"
 	"github.com/s3cache/s3cache/internal/s3req"
@@ -29,11 +29,12 @@ type Cache struct {
 	cfg    Config
 	log    *slog.Logger
 	now    func() time.Time
+	fills  *fill.Registry
 }
 
 // New returns a read path over st that fetches misses through oc.
 func New(st *store.Store, oc *origin.Client, cfg Config, log *slog.Logger) *Cache {
-	return &Cache{store: st, origin: oc, cfg: cfg, log: log, now: time.Now}
+	return &Cache{store: st, origin: oc, cfg: cfg, log: log, now: time.Now, fills: fill.NewRegistry()}
 }
 
 // ObjectID is where req's object lives in the store.
@@ -46,8 +47,6 @@ func (c *Cache) bypass(req *s3req.Request) string {
 	switch {
 	case req.SSEC:
 		return "sse-c"
-	case req.PartNumber > 0:
-		return "part-number"
 	case req.Auth.Kind == s3req.AuthUnknown:
 		return "unknown-signature"
 	case req.Auth.ExpiredAt(c.now()):
@@ -57,28 +56,12 @@ func (c *Cache) bypass(req *s3req.Request) string {
 	return ""
 }
 
-// ServeGet answers a GetObject request.
-func (c *Cache) ServeGet(w http.ResponseWriter, r *http.Request, req *s3req.Request) {
-	if reason := c.bypass(req); reason != "" {
-		c.log.Debug("cache bypass", "object", ObjectID(req), "reason", reason)
-		c.forward(w, r, relay.Bypass)
-		return
-	}
-	id := ObjectID(req)
-	if !req.NoCache && !req.Conditional {
-		if e := c.lookup(id); e != nil && c.fresh(e.Meta.ValidatedAt, c.cfg.GetTTL) {
-			if c.serveHit(w, r, req, e) {
-				return
-			}
-		}
-	}
-	c.fetch(w, r, req, id)
-}
-
 // ServeHead answers a HeadObject request, from any cached metadata of the
 // object (a cached GET answers HEAD too).
 func (c *Cache) ServeHead(w http.ResponseWriter, r *http.Request, req *s3req.Request) {
-	if reason := c.bypass(req); reason != "" || req.Range != "" || req.Conditional {
+	// A part's HEAD describes the part: its length must never be recorded
+	// as the object's.
+	if reason := c.bypass(req); reason != "" || req.Range != "" || req.Conditional || req.PartNumber > 0 {
 		c.forward(w, r, relay.Bypass)
 		return
 	}
@@ -97,8 +80,8 @@ func (c *Cache) ServeHead(w http.ResponseWriter, r *http.Request, req *s3req.Req
 		return
 	}
 	defer resp.Body.Close()
-	if m := c.metaFrom(id, req, resp, startedAt); m != nil {
-		m.HeadValidatedAt = startedAt
+	if m, _ := c.fillable(id, req, resp, startedAt); m != nil && resp.StatusCode == http.StatusOK {
+		m.ValidatedAt = time.Time{} // a HEAD proves nothing about cached bytes
 		if err := c.store.PutMeta(m, startedAt); err != nil && !errors.Is(err, store.ErrSuperseded) {
 			c.log.Warn("cannot cache HEAD metadata", "object", id, "err", err)
 		}
@@ -126,53 +109,6 @@ func latest(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-// serveHit answers from the store. It returns false, having written
-// nothing, when the entry cannot answer this request.
-func (c *Cache) serveHit(w http.ResponseWriter, r *http.Request, req *s3req.Request, e *store.Entry) bool {
-	size := e.Meta.Size
-	start, end, whole := int64(0), size-1, true
-	if req.Range != "" {
-		br, err := s3req.ParseRange(req.Range)
-		if err != nil {
-			return false // S3 ignores such headers; let it decide what to send
-		}
-		var ok bool
-		if start, end, ok = br.Resolve(size); !ok {
-			return false // unsatisfiable: S3's own 416
-		}
-		whole = false
-	}
-	seg, ok := e.Covering(start, end+1)
-	if !ok {
-		return false
-	}
-	f, err := c.store.OpenSegment(seg)
-	if err != nil {
-		if !errors.Is(err, store.ErrNotCached) {
-			c.log.Warn("cached segment unreadable; refetching", "object", e.Meta.ID(), "err", err)
-		}
-		return false
-	}
-	defer f.Close()
-	if _, err := f.Seek(start-seg.Start, io.SeekStart); err != nil {
-		return false
-	}
-	replayHeader(w, e.Meta.Header, req.Overrides, relay.Hit, whole)
-	n := end - start + 1
-	w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
-	status := http.StatusOK
-	if !whole {
-		w.Header().Set("Content-Range", contentRange(start, end, size))
-		status = http.StatusPartialContent
-	}
-	w.WriteHeader(status)
-	// io.CopyN reaches the connection's ReadFrom, which uses sendfile.
-	if _, err := io.CopyN(w, f, n); err != nil {
-		c.log.Debug("client stopped reading a hit", "object", e.Meta.ID(), "err", err)
-	}
-	return true
 }
 
 // roundTrip forwards r. On failure it has already answered the client.

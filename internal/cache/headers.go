@@ -15,6 +15,8 @@ var perResponse = map[string]bool{
 	"Connection": true, "Keep-Alive": true, "Transfer-Encoding": true, "Content-Length": true,
 	"Content-Range": true, "X-Cache": true, "Accept-Ranges": true, "Set-Cookie": true,
 	"Proxy-Connection": true, "Trailer": true, "Upgrade": true, "Te": true,
+	// Only a partNumber answer carries it; it is added back for those.
+	"X-Amz-Mp-Parts-Count": true,
 }
 
 // storableHeader keeps the object's headers from an S3 response.

@@ -33,10 +33,21 @@ type Meta struct {
 	// per-request and hop-by-hop ones.
 	Header http.Header `json:"header,omitempty"`
 
+	// PartsCount and Parts describe a multipart object's parts, as far as
+	// partNumber requests have revealed them.
+	PartsCount int            `json:"parts_count,omitempty"`
+	Parts      map[int]Extent `json:"parts,omitempty"`
+
 	StoredAt        time.Time `json:"stored_at"`
 	ValidatedAt     time.Time `json:"validated_at,omitzero"`
 	HeadValidatedAt time.Time `json:"head_validated_at,omitzero"`
 	InvalidatedAt   time.Time `json:"invalidated_at,omitzero"`
+}
+
+// Extent is a byte range [Start, End) of an object.
+type Extent struct {
+	Start int64 `json:"start"`
+	End   int64 `json:"end"`
 }
 
 // ID is the identity the metadata was written for.
@@ -97,8 +108,8 @@ func (s *Store) WriteMeta(m *Meta) error {
 	if err != nil {
 		return err
 	}
+	defer f.Close()
 	if _, err := f.Write(data); err != nil {
-		f.Close()
 		os.Remove(f.Name())
 		return fmt.Errorf("write cache metadata: %w", err)
 	}

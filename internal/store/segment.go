@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -128,7 +129,9 @@ func (s *Store) OpenSegment(seg Segment) (*os.File, error) {
 var ErrSuperseded = errors.New("store: fill superseded by a newer write")
 
 // SegmentWriter receives the bytes of one fill, starting at a given offset
-// of the object. Nothing is visible to readers until Commit.
+// of the object. Nothing is visible to other readers of the store until
+// Commit; in-process readers may follow the bytes with ReadAt as they land.
+// The caller must Close it once every in-process reader is done.
 type SegmentWriter struct {
 	s         *Store
 	id        ObjectID
@@ -136,6 +139,7 @@ type SegmentWriter struct {
 	written   int64
 	startedAt time.Time
 	f         *os.File
+	finished  bool
 }
 
 // NewSegmentWriter starts a fill of the object at offset start. startedAt is
@@ -158,19 +162,37 @@ func (w *SegmentWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// ReadAt reads bytes already written, off counted from the segment's start.
+// It is safe to call from other goroutines while Write runs, for offsets
+// below a Written value the writer has published to them.
+func (w *SegmentWriter) ReadAt(p []byte, off int64) (int, error) { return w.f.ReadAt(p, off) }
+
 // Written is the number of bytes received so far.
 func (w *SegmentWriter) Written() int64 { return w.written }
 
-// Abort discards the fill.
+// Abort discards the fill; in-process readers can still read what was written.
 func (w *SegmentWriter) Abort() {
-	w.f.Close()
-	os.Remove(w.f.Name())
+	if !w.finished {
+		w.finished = true
+		os.Remove(w.f.Name())
+	}
+}
+
+// Close releases the file once the fill is committed or aborted and no
+// reader needs it any more. It aborts a fill that was neither.
+func (w *SegmentWriter) Close() error {
+	w.Abort()
+	return w.f.Close()
 }
 
 // Commit publishes the bytes written as the segment [start, start+Written)
 // of the object version m describes, and makes m the object's metadata
-// unless a newer write got there first.
+// unless a newer write got there first. When the metadata already names the
+// same ETag it is kept, merged with what m adds (parts, validation time).
 func (w *SegmentWriter) Commit(m *Meta) error {
+	if w.finished {
+		return errors.New("store: segment already finished")
+	}
 	if m.ETag == "" {
 		w.Abort()
 		return errors.New("store: cannot commit a segment without an ETag")
@@ -184,18 +206,57 @@ func (w *SegmentWriter) Commit(m *Meta) error {
 		w.Abort()
 		return ErrSuperseded
 	}
+	if w.written == 0 && w.start > 0 {
+		w.Abort()
+		return nil // nothing worth a file
+	}
 	dir := w.s.objectDir(w.id)
 	final := filepath.Join(dir, segmentName(m.ETag, w.start, w.start+w.written))
+	w.finished = true
 	if err := publish(w.f, final); err != nil {
 		return err
+	}
+	if cur != nil && !cur.Tombstone() && cur.ETag == m.ETag {
+		w.s.removeContained(dir, m.ETag, w.start, w.start+w.written)
+		if merged, changed := mergeMeta(cur, m); changed {
+			return w.s.WriteMeta(merged)
+		}
+		return nil
 	}
 	if err := w.s.WriteMeta(m); err != nil {
 		return err
 	}
-	if cur != nil && cur.ETag != m.ETag {
+	if cur != nil {
 		w.s.removeSegmentsExcept(dir, m.ETag)
 	}
 	return nil
+}
+
+// mergeMeta folds what a fill of the same version learned into the current
+// metadata. The current headers stay: a range answer lacks whole-object
+// headers such as checksums.
+func mergeMeta(cur, m *Meta) (*Meta, bool) {
+	out := *cur
+	out.Parts = maps.Clone(cur.Parts)
+	changed := false
+	if m.ValidatedAt.Sub(cur.ValidatedAt) > time.Second {
+		out.ValidatedAt, changed = m.ValidatedAt, true
+	}
+	if m.HeadValidatedAt.Sub(cur.HeadValidatedAt) > time.Second {
+		out.HeadValidatedAt, changed = m.HeadValidatedAt, true
+	}
+	if m.PartsCount > 0 && out.PartsCount != m.PartsCount {
+		out.PartsCount, changed = m.PartsCount, true
+	}
+	for n, p := range m.Parts {
+		if out.Parts == nil {
+			out.Parts = map[int]Extent{}
+		}
+		if out.Parts[n] != p {
+			out.Parts[n], changed = p, true
+		}
+	}
+	return &out, changed
 }
 
 // supersedes reports whether the current metadata was written by a change
@@ -221,6 +282,22 @@ func (s *Store) removeSegmentsExcept(dir, keep string) {
 		name := de.Name()
 		if strings.HasSuffix(name, ".seg") && (tag == "" || !strings.HasPrefix(name, tag)) {
 			os.Remove(filepath.Join(dir, name))
+		}
+	}
+}
+
+// removeContained deletes the segments of etag that lie inside [start, end)
+// without being exactly it: a larger fill supersedes the pieces.
+func (s *Store) removeContained(dir, etag string, start, end int64) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	tag := etagTag(etag)
+	for _, de := range entries {
+		a, b, ok := parseSegmentName(de.Name(), tag)
+		if ok && start <= a && b <= end && (a != start || b != end) {
+			os.Remove(filepath.Join(dir, de.Name()))
 		}
 	}
 }

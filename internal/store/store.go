@@ -111,17 +111,13 @@ func (s *Store) createTemp(id ObjectID) (*os.File, error) {
 	return f, nil
 }
 
-// publish fsyncs and closes a finished temp file and renames it to final,
-// creating the object directory on first use.
+// publish fsyncs a finished temp file and renames it to final, creating the
+// object directory on first use. The file stays open for the caller: a
+// renamed file remains readable through its descriptor.
 func publish(f *os.File, final string) error {
 	if err := f.Sync(); err != nil {
-		f.Close()
 		os.Remove(f.Name())
 		return fmt.Errorf("sync cache file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("close cache file: %w", err)
 	}
 	err := os.Rename(f.Name(), final)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -27,6 +27,7 @@ func fill(t *testing.T, s *Store, id ObjectID, etag, body string, startedAt time
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer w.Close()
 	io.WriteString(w, body)
 	m := &Meta{Endpoint: id.Endpoint, Bucket: id.Bucket, Key: id.Key, VersionID: id.VersionID,
 		ETag: etag, Size: int64(len(body)), Header: http.Header{"Content-Type": {"text/plain"}},
@@ -127,7 +128,7 @@ func TestAbortLeavesNothing(t *testing.T) {
 	id := ObjectID{Bucket: "b", Key: "k"}
 	w, _ := s.NewSegmentWriter(id, 0, time.Now())
 	io.WriteString(w, "partial")
-	w.Abort()
+	w.Close()
 	if _, err := s.Lookup(id); !errors.Is(err, ErrNotCached) {
 		t.Fatalf("aborted fill visible: %v", err)
 	}

@@ -1,0 +1,230 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/s3cache/s3cache/internal/fill"
+	"github.com/s3cache/s3cache/internal/relay"
+	"github.com/s3cache/s3cache/internal/s3req"
+	"github.com/s3cache/s3cache/internal/store"
+)
+
+// span is what a GET asks for, resolved against a cached object's size.
+type span struct {
+	start, end int64 // [start, end)
+	whole      bool  // a 200 of the whole object, not a 206
+	part       int   // partNumber, 0 when none
+}
+
+// resolveSpan maps req onto the cached object m. ok is false when the cache
+// cannot decide the answer (odd Range syntax, unsatisfiable ranges, parts
+// not seen yet): S3 must answer those.
+func resolveSpan(req *s3req.Request, m *store.Meta) (span, bool) {
+	if req.PartNumber > 0 {
+		ext, ok := m.Parts[req.PartNumber]
+		if !ok || req.Range != "" {
+			return span{}, false
+		}
+		return span{start: ext.Start, end: ext.End, part: req.PartNumber}, true
+	}
+	if req.Range == "" {
+		return span{start: 0, end: m.Size, whole: true}, true
+	}
+	br, err := s3req.ParseRange(req.Range)
+	if err != nil {
+		return span{}, false
+	}
+	first, last, ok := br.Resolve(m.Size)
+	if !ok {
+		return span{}, false
+	}
+	return span{start: first, end: last + 1}, true
+}
+
+// canFetchGaps reports whether the cache may ask S3 for just the missing
+// bytes with the client's request. It may when the signature does not
+// cover Range or If-Match, so adding them keeps it valid.
+func canFetchGaps(req *s3req.Request) bool {
+	switch req.Auth.Kind {
+	case s3req.AuthAnonymous, s3req.AuthHeaderV4, s3req.AuthPresignedV4:
+		return !req.Auth.Signs("range") && !req.Auth.Signs("if-match")
+	}
+	return false
+}
+
+// ServeGet answers a GetObject request.
+func (c *Cache) ServeGet(w http.ResponseWriter, r *http.Request, req *s3req.Request) {
+	if reason := c.bypass(req); reason != "" {
+		c.log.Debug("cache bypass", "object", ObjectID(req), "reason", reason)
+		c.forward(w, r, relay.Bypass)
+		return
+	}
+	id := ObjectID(req)
+	if req.NoCache || req.Conditional {
+		c.fetchAndFill(w, r, req, id)
+		return
+	}
+	e := c.lookup(id)
+	if e == nil || !c.fresh(e.Meta.ValidatedAt, c.cfg.GetTTL) {
+		c.fetchAndFill(w, r, req, id)
+		return
+	}
+	sp, ok := resolveSpan(req, e.Meta)
+	if !ok {
+		c.fetchAndFill(w, r, req, id)
+		return
+	}
+	pieces := c.plan(e, sp.start, sp.end)
+	defer func() { releaseAll(pieces) }()
+	outcome := relay.Hit
+	if countMissing(pieces) > 0 {
+		if !canFetchGaps(req) {
+			// The signature covers Range: only the client's exact request
+			// can be sent, and its answer is cached as a segment.
+			releaseAll(pieces)
+			c.fetchAndFill(w, r, req, id)
+			return
+		}
+		switch err := c.fetchGaps(w, r, e.Meta, pieces); {
+		case errors.Is(err, errObjectChanged):
+			c.log.Info("object changed at the origin; dropping its cached bytes", "object", id)
+			if err := c.store.Invalidate(id, c.now()); err != nil {
+				c.log.Warn("cannot invalidate changed object", "object", id, "err", err)
+			}
+			releaseAll(pieces)
+			c.fetchAndFill(w, r, req, id)
+			return
+		case errors.Is(err, errAnswered):
+			return
+		case err != nil:
+			c.log.Warn("gap fetch failed; forwarding the whole request", "object", id, "err", err)
+			releaseAll(pieces)
+			c.fetchAndFill(w, r, req, id)
+			return
+		}
+		outcome = relay.Partial
+	}
+	c.writeObjectHead(w, req, e.Meta, sp, outcome)
+	if err := c.streamPieces(r.Context(), w, pieces); err != nil {
+		c.log.Debug("cached response stopped", "object", id, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// errAnswered means the client already got S3's own refusal.
+var errAnswered = errors.New("answered with the origin's response")
+
+// fetchGaps fills every missing piece: from a fill in flight when one
+// appeared meanwhile, else with a gap fetch. All gap fetches run at once and
+// must all be accepted before the client sees a header, so a changed object
+// is found before any byte is promised.
+func (c *Cache) fetchGaps(w http.ResponseWriter, r *http.Request, m *store.Meta, pieces []piece) error {
+	results := make([]gapResult, len(pieces))
+	var wg sync.WaitGroup
+	for i := range pieces {
+		p := &pieces[i]
+		if !p.missing() {
+			continue
+		}
+		if f := c.fills.Join(m.ID(), m.ETag, p.start); f != nil {
+			if f.End >= p.end {
+				p.fill = f
+				continue
+			}
+			f.Release()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = c.fetchGap(r, m, p.start, p.end)
+		}()
+	}
+	wg.Wait()
+	var failure error
+	for i, res := range results {
+		if res.fill != nil {
+			pieces[i].fill = res.fill
+			continue
+		}
+		if res.resp != nil {
+			if failure == nil {
+				relay.Stream(w, res.resp, relay.Miss)
+				failure = errAnswered
+			} else {
+				res.resp.Body.Close()
+			}
+			continue
+		}
+		if res.err != nil && (failure == nil || errors.Is(res.err, errObjectChanged)) {
+			failure = res.err
+		}
+	}
+	return failure
+}
+
+// writeObjectHead sends the status and headers of a GET answered from
+// cached metadata.
+func (c *Cache) writeObjectHead(w http.ResponseWriter, req *s3req.Request, m *store.Meta, sp span, outcome string) {
+	replayHeader(w, m.Header, req.Overrides, outcome, sp.whole)
+	h := w.Header()
+	h.Set("Content-Length", strconv.FormatInt(sp.end-sp.start, 10))
+	if sp.whole {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if sp.part > 0 && m.PartsCount > 0 {
+		h.Set("X-Amz-Mp-Parts-Count", strconv.Itoa(m.PartsCount))
+	}
+	if sp.end > sp.start {
+		h.Set("Content-Range", contentRange(sp.start, sp.end-1, m.Size))
+	}
+	w.WriteHeader(http.StatusPartialContent)
+}
+
+// streamPieces writes the pieces to the client in order.
+func (c *Cache) streamPieces(ctx context.Context, w http.ResponseWriter, pieces []piece) error {
+	for i := range pieces {
+		p := &pieces[i]
+		switch {
+		case p.file != nil:
+			if _, err := p.file.Seek(p.fileOff, io.SeekStart); err != nil {
+				return err
+			}
+			// io.CopyN reaches the connection's ReadFrom: sendfile.
+			if _, err := io.CopyN(w, p.file, p.end-p.start); err != nil {
+				return err
+			}
+		case p.fill != nil:
+			if err := streamFill(ctx, w, p.fill, p.start, p.end); err != nil {
+				return err
+			}
+		default:
+			return errors.New("piece left missing")
+		}
+	}
+	return nil
+}
+
+// streamFill writes [start, end) of a fill to the client as it arrives.
+func streamFill(ctx context.Context, w io.Writer, f *fill.Fill, start, end int64) error {
+	buf := relay.Buffer()
+	defer relay.PutBuffer(buf)
+	for off := start; off < end; {
+		n, err := f.ReadAt(ctx, (*buf)[:min(int64(len(*buf)), end-off)], off)
+		if n > 0 {
+			if _, werr := w.Write((*buf)[:n]); werr != nil {
+				return werr
+			}
+			off += int64(n)
+		}
+		if err != nil && off < end {
+			return err
+		}
+	}
+	return nil
+}

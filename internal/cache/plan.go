@@ -1,0 +1,142 @@
+package cache
+
+import (
+	"os"
+
+	"github.com/s3cache/s3cache/internal/fill"
+	"github.com/s3cache/s3cache/internal/store"
+)
+
+// joinGapBelow is the size under which a cached island between two missing
+// ranges is fetched again rather than costing an extra origin request.
+const joinGapBelow = 1 << 20
+
+// maxGaps bounds the origin requests one client request may cause.
+const maxGaps = 8
+
+// piece is a stretch [start, end) of a response, served from exactly one
+// place: an open segment file, a fill in flight, or nowhere yet (missing).
+type piece struct {
+	start, end int64
+	file       *os.File // cached: the segment, positioned by fileOff
+	fileOff    int64    // offset of start within file
+	fill       *fill.Fill
+}
+
+func (p *piece) missing() bool { return p.file == nil && p.fill == nil }
+
+// release closes what the piece holds.
+func (p *piece) release() {
+	if p.file != nil {
+		p.file.Close()
+		p.file = nil
+	}
+	if p.fill != nil {
+		p.fill.Release()
+		p.fill = nil
+	}
+}
+
+func releaseAll(pieces []piece) {
+	for i := range pieces {
+		pieces[i].release()
+	}
+}
+
+func countMissing(pieces []piece) int {
+	n := 0
+	for i := range pieces {
+		if pieces[i].missing() {
+			n++
+		}
+	}
+	return n
+}
+
+// plan splits [start, end) of the entry's object into pieces. Cached
+// segments are opened now, so a segment removed later (superseded or
+// evicted) cannot break a response already promised to the client; a
+// segment that fails to open counts as missing. In-flight fills of the same
+// version are joined. The caller must releaseAll the result.
+func (c *Cache) plan(e *store.Entry, start, end int64) []piece {
+	var pieces []piece
+	skip := map[int]bool{} // segments that failed to open
+	for p := start; p < end; {
+		if seg, i, ok := bestSegment(e.Segments, p, skip); ok {
+			f, err := c.store.OpenSegment(seg)
+			if err != nil {
+				skip[i] = true
+				continue
+			}
+			to := min(seg.End, end)
+			pieces = append(pieces, piece{start: p, end: to, file: f, fileOff: p - seg.Start})
+			p = to
+			continue
+		}
+		if fl := c.fills.Join(e.Meta.ID(), e.Meta.ETag, p); fl != nil {
+			to := min(fl.End, end)
+			pieces = append(pieces, piece{start: p, end: to, fill: fl})
+			p = to
+			continue
+		}
+		to := nextSegmentStart(e.Segments, p, end, skip)
+		if n := len(pieces); n > 0 && pieces[n-1].missing() {
+			pieces[n-1].end = to
+		} else {
+			pieces = append(pieces, piece{start: p, end: to})
+		}
+		p = to
+	}
+	return joinGaps(pieces)
+}
+
+// bestSegment returns the segment covering p that reaches furthest.
+func bestSegment(segs []store.Segment, p int64, skip map[int]bool) (store.Segment, int, bool) {
+	best, bi := store.Segment{}, -1
+	for i, s := range segs {
+		if !skip[i] && s.Start <= p && p < s.End && (bi < 0 || s.End > best.End) {
+			best, bi = s, i
+		}
+	}
+	return best, bi, bi >= 0
+}
+
+func nextSegmentStart(segs []store.Segment, p, end int64, skip map[int]bool) int64 {
+	next := end
+	for i, s := range segs {
+		if !skip[i] && s.Start > p && s.Start < next {
+			next = s.Start
+		}
+	}
+	return next
+}
+
+// joinGaps merges missing pieces separated by small cached islands, then
+// keeps merging across the smallest islands until at most maxGaps remain.
+func joinGaps(pieces []piece) []piece {
+	limit := int64(joinGapBelow)
+	for {
+		pieces = joinIslandsBelow(pieces, limit)
+		if countMissing(pieces) <= maxGaps || limit > 1<<50 {
+			return pieces // the rest are separated by fills, which cost nothing
+		}
+		limit *= 2
+	}
+}
+
+func joinIslandsBelow(pieces []piece, limit int64) []piece {
+	out := pieces[:0]
+	for i := 0; i < len(pieces); i++ {
+		p := pieces[i]
+		n := len(out)
+		island := p.file != nil && p.end-p.start < limit
+		if island && n > 0 && out[n-1].missing() && i+1 < len(pieces) && pieces[i+1].missing() {
+			p.release()
+			out[n-1].end = pieces[i+1].end
+			i++
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
