@@ -20,6 +20,9 @@ type Config struct {
 	GetTTL time.Duration
 	// HeadTTL is how long HEAD answers are served without asking S3.
 	HeadTTL time.Duration
+	// WaitTimeout bounds how long a request waits for another request's
+	// fetch of the same object to get S3's answer before fetching itself.
+	WaitTimeout time.Duration
 }
 
 // Cache serves reads from the store and fills it from the origin.

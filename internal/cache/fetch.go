@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/s3cache/s3cache/internal/fill"
@@ -115,8 +116,15 @@ func (c *Cache) startFill(id store.ObjectID, m *store.Meta, ext store.Extent, re
 }
 
 // fetchAndFill forwards the client's request unchanged and, when the answer
-// is cacheable, streams it to the client through a fill.
-func (c *Cache) fetchAndFill(w http.ResponseWriter, r *http.Request, req *s3req.Request, id store.ObjectID) {
+// is cacheable, streams it to the client through a fill. The object's
+// metadata is stored as soon as the headers arrive, so that requests for
+// the same bytes find the fill and follow it. landed, when not nil, is
+// called once that is done (or failed).
+func (c *Cache) fetchAndFill(w http.ResponseWriter, r *http.Request, req *s3req.Request, id store.ObjectID, landed func()) {
+	if landed != nil {
+		landed = sync.OnceFunc(landed)
+		defer landed()
+	}
 	ctx, cancel := fetchCtx(r)
 	startedAt := c.now()
 	out, err := c.origin.NewRequest(ctx, r)
@@ -134,7 +142,14 @@ func (c *Cache) fetchAndFill(w http.ResponseWriter, r *http.Request, req *s3req.
 	m, ext := c.fillable(id, req, resp, startedAt)
 	var f *fill.Fill
 	if m != nil {
-		f = c.startFill(id, m, ext, resp, startedAt, cancel)
+		if f = c.startFill(id, m, ext, resp, startedAt, cancel); f != nil {
+			if err := c.store.PutMeta(m, startedAt); err != nil && !errors.Is(err, store.ErrSuperseded) {
+				c.log.Warn("cannot store object metadata", "object", id, "err", err)
+			}
+		}
+	}
+	if landed != nil {
+		landed()
 	}
 	if f == nil {
 		defer cancel()

@@ -66,18 +66,39 @@ func (c *Cache) ServeGet(w http.ResponseWriter, r *http.Request, req *s3req.Requ
 	}
 	id := ObjectID(req)
 	if req.NoCache || req.Conditional {
-		c.fetchAndFill(w, r, req, id)
+		c.fetchAndFill(w, r, req, id, nil)
 		return
 	}
+	if c.serveCached(w, r, req, id) {
+		return
+	}
+	// Cold: if a fetch of this object is already waiting for S3's answer,
+	// wait for it too and then follow its fill instead of fetching again.
+	flight, leader := c.fills.Lead(id)
+	if leader {
+		c.fetchAndFill(w, r, req, id, func() { c.fills.Land(id, flight) })
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), c.cfg.WaitTimeout)
+	landed := flight.Wait(ctx)
+	cancel()
+	if landed && c.serveCached(w, r, req, id) {
+		return
+	}
+	c.fetchAndFill(w, r, req, id, nil)
+}
+
+// serveCached answers from what the store holds, fetching missing bytes when
+// it may. It returns false, having written nothing, when the cache has
+// nothing fresh to say about the request.
+func (c *Cache) serveCached(w http.ResponseWriter, r *http.Request, req *s3req.Request, id store.ObjectID) bool {
 	e := c.lookup(id)
 	if e == nil || !c.fresh(e.Meta.ValidatedAt, c.cfg.GetTTL) {
-		c.fetchAndFill(w, r, req, id)
-		return
+		return false
 	}
 	sp, ok := resolveSpan(req, e.Meta)
 	if !ok {
-		c.fetchAndFill(w, r, req, id)
-		return
+		return false
 	}
 	pieces := c.plan(e, sp.start, sp.end)
 	defer func() { releaseAll(pieces) }()
@@ -87,8 +108,8 @@ func (c *Cache) ServeGet(w http.ResponseWriter, r *http.Request, req *s3req.Requ
 			// The signature covers Range: only the client's exact request
 			// can be sent, and its answer is cached as a segment.
 			releaseAll(pieces)
-			c.fetchAndFill(w, r, req, id)
-			return
+			c.fetchAndFill(w, r, req, id, nil)
+			return true
 		}
 		switch err := c.fetchGaps(w, r, e.Meta, pieces); {
 		case errors.Is(err, errObjectChanged):
@@ -97,15 +118,15 @@ func (c *Cache) ServeGet(w http.ResponseWriter, r *http.Request, req *s3req.Requ
 				c.log.Warn("cannot invalidate changed object", "object", id, "err", err)
 			}
 			releaseAll(pieces)
-			c.fetchAndFill(w, r, req, id)
-			return
+			c.fetchAndFill(w, r, req, id, nil)
+			return true
 		case errors.Is(err, errAnswered):
-			return
+			return true
 		case err != nil:
 			c.log.Warn("gap fetch failed; forwarding the whole request", "object", id, "err", err)
 			releaseAll(pieces)
-			c.fetchAndFill(w, r, req, id)
-			return
+			c.fetchAndFill(w, r, req, id, nil)
+			return true
 		}
 		outcome = relay.Partial
 	}
@@ -114,6 +135,7 @@ func (c *Cache) ServeGet(w http.ResponseWriter, r *http.Request, req *s3req.Requ
 		c.log.Debug("cached response stopped", "object", id, "err", err)
 		panic(http.ErrAbortHandler)
 	}
+	return true
 }
 
 // errAnswered means the client already got S3's own refusal.

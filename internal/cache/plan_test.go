@@ -141,7 +141,7 @@ func TestResolveSpan(t *testing.T) {
 }
 
 func TestParseContentRange(t *testing.T) {
-	for in, want := range map[string]store.Extent{"bytes 0-9/10": {0, 10}, "bytes 5-5/6": {5, 6}} {
+	for in, want := range map[string]store.Extent{"bytes 0-9/10": {Start: 0, End: 10}, "bytes 5-5/6": {Start: 5, End: 6}} {
 		got, total, ok := parseContentRange(in)
 		if !ok || got != want || total != want.End {
 			t.Errorf("%q: %v %d %v", in, got, total, ok)

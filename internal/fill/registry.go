@@ -8,13 +8,14 @@ import (
 
 // Registry tracks the fills in flight in this process, per object.
 type Registry struct {
-	mu    sync.Mutex
-	fills map[store.ObjectID][]*Fill
+	mu      sync.Mutex
+	fills   map[store.ObjectID][]*Fill
+	flights map[store.ObjectID]*Flight
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{fills: map[store.ObjectID][]*Fill{}}
+	return &Registry{fills: map[store.ObjectID][]*Fill{}, flights: map[store.ObjectID]*Flight{}}
 }
 
 // Add lists f as in flight.

@@ -113,5 +113,7 @@ func (s *Store) WriteMeta(m *Meta) error {
 		os.Remove(f.Name())
 		return fmt.Errorf("write cache metadata: %w", err)
 	}
-	return publish(f, filepath.Join(s.objectDir(id), "meta.json"))
+	// No fsync: a torn or empty meta.json fails to parse and is a miss, and
+	// a crash can only leave the old or the new version otherwise.
+	return publish(f, filepath.Join(s.objectDir(id), "meta.json"), false)
 }

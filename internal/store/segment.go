@@ -213,7 +213,7 @@ func (w *SegmentWriter) Commit(m *Meta) error {
 	dir := w.s.objectDir(w.id)
 	final := filepath.Join(dir, segmentName(m.ETag, w.start, w.start+w.written))
 	w.finished = true
-	if err := publish(w.f, final); err != nil {
+	if err := publish(w.f, final, true); err != nil {
 		return err
 	}
 	if cur != nil && !cur.Tombstone() && cur.ETag == m.ETag {
@@ -314,8 +314,9 @@ func (s *Store) Invalidate(id ObjectID, at time.Time) error {
 	return nil
 }
 
-// PutMeta stores metadata learned without a body (a HEAD response). As for
-// fills, a change recorded after startedAt wins.
+// PutMeta stores metadata learned from an answer's headers (a HEAD, or a
+// GET whose body is still arriving). As for fills, a change recorded after
+// startedAt wins; metadata of the same version is merged, not replaced.
 func (s *Store) PutMeta(m *Meta, startedAt time.Time) error {
 	cur, err := s.ReadMeta(m.ID())
 	if err != nil && !errors.Is(err, ErrNotCached) {
@@ -325,10 +326,11 @@ func (s *Store) PutMeta(m *Meta, startedAt time.Time) error {
 		return ErrSuperseded
 	}
 	if cur != nil && !cur.Tombstone() && cur.ETag == m.ETag {
-		// Same version: keep the body's validation time, refresh the head's.
-		if cur.ValidatedAt.After(m.ValidatedAt) {
-			m.ValidatedAt = cur.ValidatedAt
+		// Same version: keep what is known, refresh validation times.
+		if merged, changed := mergeMeta(cur, m); changed {
+			return s.WriteMeta(merged)
 		}
+		return nil
 	}
 	if err := s.WriteMeta(m); err != nil {
 		return err

@@ -111,13 +111,17 @@ func (s *Store) createTemp(id ObjectID) (*os.File, error) {
 	return f, nil
 }
 
-// publish fsyncs a finished temp file and renames it to final, creating the
-// object directory on first use. The file stays open for the caller: a
-// renamed file remains readable through its descriptor.
-func publish(f *os.File, final string) error {
-	if err := f.Sync(); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("sync cache file: %w", err)
+// publish renames a finished temp file to final, creating the object
+// directory on first use; durable files are fsynced first, so a crash never
+// leaves a renamed file whose bytes did not reach the disk. The file stays
+// open for the caller: a renamed file remains readable through its
+// descriptor.
+func publish(f *os.File, final string, durable bool) error {
+	if durable {
+		if err := f.Sync(); err != nil {
+			os.Remove(f.Name())
+			return fmt.Errorf("sync cache file: %w", err)
+		}
 	}
 	err := os.Rename(f.Name(), final)
 	if errors.Is(err, fs.ErrNotExist) {
