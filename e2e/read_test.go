@@ -233,7 +233,7 @@ func httpGet(t testing.TB, e *harness.Env, url string, hdr http.Header) result {
 
 // TestVirtualHostedGet: BUCKET.s3.local.test:PORT style requests, MISS then HIT.
 func TestVirtualHostedGet(t *testing.T) {
-	e := harness.NewEnv(t)
+	e := harness.NewEnv(t, virtualHostOptions)
 	vc := e.VirtualClient()
 	putPattern(t, e, e.Direct, "vh/obj", 6, 70000)
 	e.Counter.Reset()
@@ -249,6 +249,34 @@ func TestVirtualHostedGet(t *testing.T) {
 	wantBody(t, "second virtual-hosted GET", r, 6, 70000)
 	wantXCache(t, "second virtual-hosted GET", r, "HIT")
 	wantNoOrigin(t, e, "second virtual-hosted GET")
+}
+
+// virtualHostOptions tell s3cache, as an operator would, that names under
+// s3.local.test are BUCKET.s3.local.test.
+var virtualHostOptions = harness.Options{CacheArgs: []string{"--virtual-host-domains", harness.VirtualDomain}}
+
+// TestVirtualAndPathStyleShareEntries: the same object addressed both ways is
+// one entry: a write in one style invalidates what the other style cached.
+func TestVirtualAndPathStyleShareEntries(t *testing.T) {
+	e := harness.NewEnv(t, virtualHostOptions)
+	vc := e.VirtualClient()
+	putPattern(t, e, e.Direct, "both", 15, 5000)
+	wantBody(t, "virtual-hosted GET", get(t, e, vc, "both"), 15, 5000)
+	e.Counter.Reset()
+	r := get(t, e, e.Client, "both")
+	wantBody(t, "path-style GET after a virtual-hosted GET", r, 15, 5000)
+	wantXCache(t, "path-style GET after a virtual-hosted GET", r, "HIT")
+	wantNoOrigin(t, e, "path-style GET after a virtual-hosted GET")
+
+	putPattern(t, e, e.Client, "both", 16, 6000) // path-style write
+	r = get(t, e, vc, "both")
+	wantBody(t, "virtual-hosted GET after a path-style PUT", r, 16, 6000)
+	wantNotHit(t, "virtual-hosted GET after a path-style PUT", r)
+
+	putPattern(t, e, vc, "both", 17, 7000) // virtual-hosted write
+	r = get(t, e, e.Client, "both")
+	wantBody(t, "path-style GET after a virtual-hosted PUT", r, 17, 7000)
+	wantNotHit(t, "path-style GET after a virtual-hosted PUT", r)
 }
 
 // TestOddKeyNames: keys that need URL encoding are forwarded byte for byte

@@ -1,0 +1,54 @@
+# s3cache — see README. `make test` is the one command CI runs (.ci/run).
+GO        ?= go
+BIN       ?= bin/s3cache
+# Pinned; `go run pkg@version` leaves go.mod alone.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+TEST_TIMEOUT ?= 30m
+
+.PHONY: all build test unit e2e race lint fmt vet demo s3server clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/s3cache
+
+# Everything: installs the local S3 server the e2e tests need (pinned
+# versitygw into .tools/bin; minutes the first time, instant after), then vet
+# and every test. S3CACHE_E2E_REQUIRE=1 turns a missing server into a failure.
+test: s3server
+	$(GO) vet ./...
+	S3CACHE_E2E_REQUIRE=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# Unit tests only (no S3 server needed).
+unit:
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /e2e)
+
+# e2e tests only, verbose; E2E_RUN=Regexp narrows them.
+e2e: s3server
+	S3CACHE_E2E_REQUIRE=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./e2e/... $(if $(E2E_RUN),-run '$(E2E_RUN)')
+
+# Unit tests with the race detector, and the e2e tests against a -race build of s3cache.
+race: s3server
+	S3CACHE_E2E_REQUIRE=1 S3CACHE_E2E_RACE=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+s3server:
+	scripts/s3server.sh install
+
+fmt:
+	gofmt -w $$(find . -name '*.go' -not -path './.tools/*')
+
+vet:
+	$(GO) vet ./...
+
+lint: vet
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.tools/*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) run $(STATICCHECK) ./...
+
+# Local S3 server + s3cache in front of it: shows X-Cache MISS then HIT, then
+# keeps s3cache running until Ctrl-C (DEMO_EXIT=1 make demo stops at once).
+demo:
+	scripts/demo.sh
+
+clean:
+	rm -rf bin e2e/artifacts .tools/demo
