@@ -72,7 +72,10 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer oc.Close()
-	rc := cache.New(st, oc, cache.Config{GetTTL: cfg.GetTTL.D(), HeadTTL: cfg.HeadTTL.D(), WaitTimeout: cfg.FirstByteTimeout.D()}, log)
+	rc := cache.New(st, oc, cache.Config{
+		Settings:    cache.Settings{GetTTL: cfg.GetTTL.D(), HeadTTL: cfg.HeadTTL.D()},
+		WaitTimeout: cfg.FirstByteTimeout.D(),
+	}, log)
 	handler := proxy.New(s3req.Options{Origin: cfg.Origin, VirtualHostDomains: cfg.VirtualHostDomains}, rc, st, oc, log)
 
 	var servers []*http.Server

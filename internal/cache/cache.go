@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/s3cache/s3cache/internal/fill"
@@ -14,12 +13,28 @@ import (
 	"github.com/s3cache/s3cache/internal/store"
 )
 
-// Config holds the read path's freshness settings.
-type Config struct {
-	// GetTTL is how long object bytes are served without asking S3.
+// Settings are the knobs that may differ per bucket and key.
+type Settings struct {
+	// GetTTL is how long object bytes are served without asking S3; 0
+	// means every request is revalidated (and so authorized) by S3.
 	GetTTL time.Duration
 	// HeadTTL is how long HEAD answers are served without asking S3.
 	HeadTTL time.Duration
+	// NoReadCache sends every read to S3 untouched.
+	NoReadCache bool
+}
+
+// Rules resolve the settings of one object. They are consulted on every
+// read, so a rule change applies to data already cached.
+type Rules interface {
+	Settings(bucket, key string, defaults Settings) Settings
+}
+
+// Config holds the read path's settings.
+type Config struct {
+	Settings
+	// Rules, when set, override Settings per bucket and key.
+	Rules Rules
 	// WaitTimeout bounds how long a request waits for another request's
 	// fetch of the same object to get S3's answer before fetching itself.
 	WaitTimeout time.Duration
@@ -45,11 +60,21 @@ func ObjectID(req *s3req.Request) store.ObjectID {
 	return store.ObjectID{Endpoint: req.Endpoint, Bucket: req.Bucket, Key: req.Key, VersionID: req.VersionID}
 }
 
+// settings resolves the rules for req's object.
+func (c *Cache) settings(req *s3req.Request) Settings {
+	if c.cfg.Rules == nil {
+		return c.cfg.Settings
+	}
+	return c.cfg.Rules.Settings(req.Bucket, req.Key, c.cfg.Settings)
+}
+
 // bypass reports why req must go to S3 without looking at the cache, or "".
 func (c *Cache) bypass(req *s3req.Request) string {
 	switch {
 	case req.SSEC:
 		return "sse-c"
+	case c.settings(req).NoReadCache:
+		return "rule"
 	case req.Auth.Kind == s3req.AuthUnknown:
 		return "unknown-signature"
 	case req.Auth.ExpiredAt(c.now()):
@@ -57,39 +82,6 @@ func (c *Cache) bypass(req *s3req.Request) string {
 		return "expired-signature"
 	}
 	return ""
-}
-
-// ServeHead answers a HeadObject request, from any cached metadata of the
-// object (a cached GET answers HEAD too).
-func (c *Cache) ServeHead(w http.ResponseWriter, r *http.Request, req *s3req.Request) {
-	// A part's HEAD describes the part: its length must never be recorded
-	// as the object's.
-	if reason := c.bypass(req); reason != "" || req.Range != "" || req.Conditional || req.PartNumber > 0 {
-		c.forward(w, r, relay.Bypass)
-		return
-	}
-	id := ObjectID(req)
-	if !req.NoCache {
-		if e := c.lookup(id); e != nil && c.fresh(latest(e.Meta.ValidatedAt, e.Meta.HeadValidatedAt), c.cfg.HeadTTL) {
-			replayHeader(w, e.Meta.Header, req.Overrides, relay.Hit, true)
-			w.Header().Set("Content-Length", strconv.FormatInt(e.Meta.Size, 10))
-			w.WriteHeader(http.StatusOK)
-			return
-		}
-	}
-	startedAt := c.now()
-	resp, ok := c.roundTrip(w, r)
-	if !ok {
-		return
-	}
-	defer resp.Body.Close()
-	if m, _ := c.fillable(id, req, resp, startedAt); m != nil && resp.StatusCode == http.StatusOK {
-		m.ValidatedAt = time.Time{} // a HEAD proves nothing about cached bytes
-		if err := c.store.PutMeta(m, startedAt); err != nil && !errors.Is(err, store.ErrSuperseded) {
-			c.log.Warn("cannot cache HEAD metadata", "object", id, "err", err)
-		}
-	}
-	relay.WriteHead(w, resp, relay.Miss)
 }
 
 func (c *Cache) lookup(id store.ObjectID) *store.Entry {

@@ -116,10 +116,9 @@ func (c *Cache) startFill(id store.ObjectID, m *store.Meta, ext store.Extent, re
 }
 
 // fetchAndFill forwards the client's request unchanged and, when the answer
-// is cacheable, streams it to the client through a fill. The object's
-// metadata is stored as soon as the headers arrive, so that requests for
-// the same bytes find the fill and follow it. landed, when not nil, is
-// called once that is done (or failed).
+// is cacheable, streams it to the client through a fill. landed, when not
+// nil, is called once the answer's headers are known and its fill, if any,
+// is registered.
 func (c *Cache) fetchAndFill(w http.ResponseWriter, r *http.Request, req *s3req.Request, id store.ObjectID, landed func()) {
 	if landed != nil {
 		landed = sync.OnceFunc(landed)
@@ -127,17 +126,39 @@ func (c *Cache) fetchAndFill(w http.ResponseWriter, r *http.Request, req *s3req.
 	}
 	ctx, cancel := fetchCtx(r)
 	startedAt := c.now()
-	out, err := c.origin.NewRequest(ctx, r)
+	resp, err := c.send(ctx, r, nil)
 	if err != nil {
 		cancel()
 		relay.UpstreamError(w, r, err)
 		return
 	}
-	resp, err := c.origin.RoundTrip(out)
+	c.relayAndFill(w, r, req, id, resp, startedAt, cancel, landed, relay.Miss)
+}
+
+// send forwards the client's request under ctx, with extra headers the
+// client did not sign.
+func (c *Cache) send(ctx context.Context, r *http.Request, extra http.Header) (*http.Response, error) {
+	out, err := c.origin.NewRequest(ctx, r)
 	if err != nil {
-		cancel()
-		relay.UpstreamError(w, r, err)
-		return
+		return nil, err
+	}
+	for k, v := range extra {
+		out.Header[k] = v
+	}
+	return c.origin.RoundTrip(out)
+}
+
+// relayAndFill streams an origin answer to the client, through a fill when
+// it is cacheable. The object's metadata is stored as soon as the headers
+// arrive, so that requests for the same bytes find the fill and follow it.
+func (c *Cache) relayAndFill(w http.ResponseWriter, r *http.Request, req *s3req.Request, id store.ObjectID,
+	resp *http.Response, startedAt time.Time, cancel context.CancelFunc, landed func(), outcome string) {
+	if resp.StatusCode == http.StatusNotModified && resp.Header.Get("ETag") != "" {
+		// The client's own condition held: a 304 naming the cached
+		// version confirms it.
+		if e := c.lookup(id); e != nil && etagMatches(resp, e.Meta.ETag) {
+			c.markValidated(e.Meta, startedAt, true)
+		}
 	}
 	m, ext := c.fillable(id, req, resp, startedAt)
 	var f *fill.Fill
@@ -153,11 +174,11 @@ func (c *Cache) fetchAndFill(w http.ResponseWriter, r *http.Request, req *s3req.
 	}
 	if f == nil {
 		defer cancel()
-		relay.Stream(w, resp, relay.Miss)
+		relay.Stream(w, resp, outcome)
 		return
 	}
 	defer f.Release()
-	relay.WriteHead(w, resp, relay.Miss)
+	relay.WriteHead(w, resp, outcome)
 	if err := streamFill(r.Context(), w, f, ext.Start, ext.End); err != nil {
 		c.log.Debug("miss relay stopped", "object", id, "err", err)
 		panic(http.ErrAbortHandler)

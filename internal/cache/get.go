@@ -65,11 +65,15 @@ func (c *Cache) ServeGet(w http.ResponseWriter, r *http.Request, req *s3req.Requ
 		return
 	}
 	id := ObjectID(req)
-	if req.NoCache || req.Conditional {
+	if req.NoCache {
 		c.fetchAndFill(w, r, req, id, nil)
 		return
 	}
 	if c.serveCached(w, r, req, id) {
+		return
+	}
+	if req.Conditional {
+		c.fetchAndFill(w, r, req, id, nil)
 		return
 	}
 	// Cold: if a fetch of this object is already waiting for S3's answer,
@@ -79,7 +83,7 @@ func (c *Cache) ServeGet(w http.ResponseWriter, r *http.Request, req *s3req.Requ
 		c.fetchAndFill(w, r, req, id, func() { c.fills.Land(id, flight) })
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), c.cfg.WaitTimeout)
+	ctx, cancel := withTimeout(r.Context(), c.cfg.WaitTimeout)
 	landed := flight.Wait(ctx)
 	cancel()
 	if landed && c.serveCached(w, r, req, id) {
@@ -93,16 +97,25 @@ func (c *Cache) ServeGet(w http.ResponseWriter, r *http.Request, req *s3req.Requ
 // nothing fresh to say about the request.
 func (c *Cache) serveCached(w http.ResponseWriter, r *http.Request, req *s3req.Request, id store.ObjectID) bool {
 	e := c.lookup(id)
-	if e == nil || !c.fresh(e.Meta.ValidatedAt, c.cfg.GetTTL) {
+	if e == nil {
 		return false
 	}
 	sp, ok := resolveSpan(req, e.Meta)
-	if !ok {
+	if !ok || (req.Conditional && !conditionsAllowCache(req, e.Meta)) {
 		return false
+	}
+	outcome := relay.Hit
+	if !c.fresh(e.Meta.ValidatedAt, c.settings(req).GetTTL) {
+		if req.Conditional || !canRevalidate(req, e.Meta) {
+			return false
+		}
+		if c.revalidate(w, r, req, e) == answered {
+			return true
+		}
+		outcome = relay.Revalidated
 	}
 	pieces := c.plan(e, sp.start, sp.end)
 	defer func() { releaseAll(pieces) }()
-	outcome := relay.Hit
 	if countMissing(pieces) > 0 {
 		if !canFetchGaps(req) {
 			// The signature covers Range: only the client's exact request

@@ -78,6 +78,30 @@ func (s *testDNS) set(name string, ips ...string) {
 	s.records[name] = addrs
 }
 
+func (s *testDNS) setTTL(ttl uint32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ttl = ttl
+}
+
+func (s *testDNS) setTruncated(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.truncate[name] = true
+}
+
+func (s *testDNS) setCNAME(name, target string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cnames[name] = target
+}
+
+func (s *testDNS) setFailing() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail = true
+}
+
 func (s *testDNS) serveUDP() {
 	defer s.wg.Done()
 	buf := make([]byte, 4096)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -37,6 +38,9 @@ func newTestResolver(t *testing.T, dns *testDNS, cfg Config) *Resolver {
 	t.Helper()
 	if len(cfg.Servers) == 0 {
 		cfg.Servers = []string{dns.addr}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.QueryTimeout == 0 {
 		cfg.QueryTimeout = time.Second
@@ -190,7 +194,7 @@ func TestCachingRespectsClampedTTL(t *testing.T) {
 		wantAddrs(t, got, err, "127.0.0.10", "::1")
 	}
 
-	dns.ttl = 1 // below MinTTL
+	dns.setTTL(1) // below MinTTL
 	lookup()
 	if n := dns.queries.Load(); n != 2 {
 		t.Fatalf("first lookup made %d queries, want 2 (A and AAAA)", n)
@@ -202,7 +206,7 @@ func TestCachingRespectsClampedTTL(t *testing.T) {
 		t.Fatalf("cached lookups made queries: %d total, want 2", n)
 	}
 	clock.advance(2 * time.Second) // past MinTTL
-	dns.ttl = 3600                 // above MaxTTL
+	dns.setTTL(3600)               // above MaxTTL
 	lookup()
 	if n := dns.queries.Load(); n != 4 {
 		t.Fatalf("after MinTTL: %d queries, want 4", n)
@@ -243,9 +247,7 @@ func TestStaleAnswerServedWhenDNSFails(t *testing.T) {
 	got, err := r.LookupNetIP(ctx, "s3.amazonaws.com")
 	wantAddrs(t, got, err, "127.0.0.10")
 
-	dns.mu.Lock()
-	dns.fail = true
-	dns.mu.Unlock()
+	dns.setFailing()
 	clock.advance(45 * time.Second) // expired (TTL 30s), within StaleFor
 	got, err = r.LookupNetIP(ctx, "s3.amazonaws.com")
 	wantAddrs(t, got, err, "127.0.0.10")
@@ -259,7 +261,7 @@ func TestStaleAnswerServedWhenDNSFails(t *testing.T) {
 func TestTruncatedAnswerRetriedOverTCP(t *testing.T) {
 	dns := startTestDNS(t)
 	dns.set("big.amazonaws.com", "127.0.0.20", "127.0.0.21")
-	dns.truncate["big.amazonaws.com"] = true
+	dns.setTruncated("big.amazonaws.com")
 	r := newTestResolver(t, dns, Config{Network: "ip4"})
 	got, err := r.LookupNetIP(testContext(t), "big.amazonaws.com")
 	wantAddrs(t, got, err, "127.0.0.20", "127.0.0.21")
@@ -272,7 +274,7 @@ func TestTruncatedAnswerRetriedOverTCP(t *testing.T) {
 
 func TestCNAMEIsFollowed(t *testing.T) {
 	dns := startTestDNS(t)
-	dns.cnames["bucket.s3.amazonaws.com"] = "s3-1-w.amazonaws.com"
+	dns.setCNAME("bucket.s3.amazonaws.com", "s3-1-w.amazonaws.com")
 	dns.set("s3-1-w.amazonaws.com", "127.0.0.30")
 	r := newTestResolver(t, dns, Config{Network: "ip4"})
 	got, err := r.LookupNetIP(testContext(t), "bucket.s3.amazonaws.com")

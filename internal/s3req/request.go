@@ -52,9 +52,15 @@ type Request struct {
 	Overrides http.Header
 	// Conditional is set when any If-* header is present.
 	Conditional bool
+	Conditions  Conditions
 	// NoCache (Cache-Control/Pragma no-cache) skips the lookup; NoStore
 	// (Cache-Control no-store) also keeps the response out of the cache.
 	NoCache, NoStore bool
+}
+
+// Conditions are the request's conditional headers, as sent.
+type Conditions struct {
+	IfMatch, IfNoneMatch, IfModifiedSince, IfUnmodifiedSince, IfRange string
 }
 
 // Options tell Parse how this deployment names buckets.
@@ -94,11 +100,14 @@ func Parse(r *http.Request, opt Options) *Request {
 		r.Header.Get("X-Amz-Server-Side-Encryption-Customer-Key") != "" ||
 		r.Header.Get("X-Amz-Server-Side-Encryption-Customer-Key-Md5") != ""
 	req.Range = r.Header.Get("Range")
-	for _, h := range []string{"If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range"} {
-		if r.Header.Get(h) != "" {
-			req.Conditional = true
-		}
+	req.Conditions = Conditions{
+		IfMatch:           r.Header.Get("If-Match"),
+		IfNoneMatch:       r.Header.Get("If-None-Match"),
+		IfModifiedSince:   r.Header.Get("If-Modified-Since"),
+		IfUnmodifiedSince: r.Header.Get("If-Unmodified-Since"),
+		IfRange:           r.Header.Get("If-Range"),
 	}
+	req.Conditional = req.Conditions != Conditions{}
 	req.NoCache, req.NoStore = cacheDirectives(r.Header)
 
 	if !req.locate(r, opt) {
