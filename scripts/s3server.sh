@@ -26,7 +26,7 @@ VDOMAIN=${S3SERVER_VIRTUAL_DOMAIN:-s3.local.test}
 say() { echo "s3server: $*" >&2; }
 die() { say "$*"; exit 1; }
 
-installed() { [ -x "$BIN" ] && go version -m "$BIN" 2>/dev/null | grep -Eq "^[[:space:]]+mod[[:space:]]+$VGW_MODULE[[:space:]]+$VGW_VERSION[[:space:]]"; }
+installed() { [ -x "$BIN" ] && go version -m "$BIN" 2>/dev/null | grep -Eq "^[[:space:]]+mod[[:space:]]+${VGW_MODULE}[[:space:]]+${VGW_VERSION}[[:space:]]"; }
 
 cmd_install() {
 	if installed; then say "versitygw $VGW_VERSION already at $BIN"; return; fi
