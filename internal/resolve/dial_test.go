@@ -38,20 +38,33 @@ func (d *recordingDialer) counts() map[string]int {
 	return out
 }
 
-func TestDialSpreadsOverAddresses(t *testing.T) {
-	d := &recordingDialer{}
-	r := newTestResolver(t, startTestDNS(t), Config{
-		Overrides: map[string][]string{"s3.amazonaws.com": {"127.0.0.1", "127.0.0.2", "127.0.0.3"}},
+// overrideResolver resolves s3.amazonaws.com to ips by static override and
+// dials through d.
+func overrideResolver(t *testing.T, d *recordingDialer, ips ...string) *Resolver {
+	t.Helper()
+	return newTestResolver(t, startTestDNS(t), Config{
+		Overrides: map[string][]string{"s3.amazonaws.com": ips},
 		Dial:      d.dial,
 	})
+}
+
+// dialRepeatedly dials s3.amazonaws.com:443 n times, each expected to
+// succeed.
+func dialRepeatedly(t *testing.T, r *Resolver, n int) {
+	t.Helper()
 	ctx := testContext(t)
-	for range 6 {
+	for range n {
 		conn, err := r.DialContext(ctx, "tcp", "s3.amazonaws.com:443")
 		if err != nil {
 			t.Fatal(err)
 		}
 		conn.Close()
 	}
+}
+
+func TestDialSpreadsOverAddresses(t *testing.T) {
+	d := &recordingDialer{}
+	dialRepeatedly(t, overrideResolver(t, d, "127.0.0.1", "127.0.0.2", "127.0.0.3"), 6)
 	for _, ip := range []string{"127.0.0.1:443", "127.0.0.2:443", "127.0.0.3:443"} {
 		if n := d.counts()[ip]; n != 2 {
 			t.Errorf("%s dialled %d times, want 2 (counts %v)", ip, n, d.counts())
@@ -61,18 +74,7 @@ func TestDialSpreadsOverAddresses(t *testing.T) {
 
 func TestDialSkipsAFailedAddress(t *testing.T) {
 	d := &recordingDialer{failing: map[string]bool{"127.0.0.1:443": true}}
-	r := newTestResolver(t, startTestDNS(t), Config{
-		Overrides: map[string][]string{"s3.amazonaws.com": {"127.0.0.1", "127.0.0.2", "127.0.0.3"}},
-		Dial:      d.dial,
-	})
-	ctx := testContext(t)
-	for range 6 {
-		conn, err := r.DialContext(ctx, "tcp", "s3.amazonaws.com:443")
-		if err != nil {
-			t.Fatalf("dial with one bad address: %v", err)
-		}
-		conn.Close()
-	}
+	dialRepeatedly(t, overrideResolver(t, d, "127.0.0.1", "127.0.0.2", "127.0.0.3"), 6)
 	c := d.counts()
 	if c["127.0.0.1:443"] != 1 {
 		t.Errorf("failed address tried %d times, want once then skipped (counts %v)", c["127.0.0.1:443"], c)

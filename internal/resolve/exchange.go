@@ -43,16 +43,11 @@ func (r *Resolver) exchange(ctx context.Context, server string, name dnsmessage.
 }
 
 func (r *Resolver) exchangeUDP(ctx context.Context, server string, query []byte, id uint16, name dnsmessage.Name, qtype dnsmessage.Type) (answer, error) {
-	conn, err := r.cfg.DNSDial(ctx, "udp", server)
+	conn, done, err := r.dialDNS(ctx, "udp", server)
 	if err != nil {
-		return answer{}, fmt.Errorf("dial udp %s: %w", server, err)
+		return answer{}, err
 	}
-	defer conn.Close()
-	stop := interruptOnCancel(ctx, conn)
-	defer stop()
-	if deadline, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(deadline)
-	}
+	defer done()
 	if _, err := conn.Write(query); err != nil {
 		return answer{}, fmt.Errorf("send to %s: %w", server, err)
 	}
@@ -72,16 +67,11 @@ func (r *Resolver) exchangeUDP(ctx context.Context, server string, query []byte,
 }
 
 func (r *Resolver) exchangeTCP(ctx context.Context, server string, query []byte, id uint16, name dnsmessage.Name, qtype dnsmessage.Type) (answer, error) {
-	conn, err := r.cfg.DNSDial(ctx, "tcp", server)
+	conn, done, err := r.dialDNS(ctx, "tcp", server)
 	if err != nil {
-		return answer{}, fmt.Errorf("dial tcp %s: %w", server, err)
+		return answer{}, err
 	}
-	defer conn.Close()
-	stop := interruptOnCancel(ctx, conn)
-	defer stop()
-	if deadline, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(deadline)
-	}
+	defer done()
 	framed := make([]byte, 2+len(query))
 	binary.BigEndian.PutUint16(framed, uint16(len(query)))
 	copy(framed[2:], query)
@@ -101,6 +91,23 @@ func (r *Resolver) exchangeTCP(ctx context.Context, server string, query []byte,
 		return answer{}, fmt.Errorf("reply from %s over tcp: %w", server, errServerFailed)
 	}
 	return ans, err
+}
+
+// dialDNS connects to a DNS server with ctx's deadline on the connection
+// and cancellation interrupting its I/O; done closes it.
+func (r *Resolver) dialDNS(ctx context.Context, network, server string) (conn net.Conn, done func(), err error) {
+	conn, err = r.cfg.DNSDial(ctx, network, server)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dial %s %s: %w", network, server, err)
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(deadline)
+	}
+	stop := interruptOnCancel(ctx, conn)
+	return conn, func() {
+		stop()
+		conn.Close()
+	}, nil
 }
 
 // interruptOnCancel expires conn's deadline when ctx is cancelled, so a blocked read

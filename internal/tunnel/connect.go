@@ -75,9 +75,12 @@ func (h *ConnectHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeS3Error(w, http.StatusBadGateway, "BadGateway", fmt.Sprintf("Could not reach %s.", host))
 		return
 	}
-	h.tunnels.add(upstream)
-	defer h.tunnels.remove(upstream)
 	defer upstream.Close()
+	if !h.tunnels.add(upstream) {
+		writeS3Error(w, http.StatusServiceUnavailable, "ServiceUnavailable", "The proxy is shutting down.")
+		return
+	}
+	defer h.tunnels.remove(upstream)
 
 	client, err := h.hijack(w)
 	if err != nil {
@@ -85,9 +88,11 @@ func (h *ConnectHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeS3Error(w, http.StatusInternalServerError, "InternalError", "The connection cannot be tunnelled.")
 		return
 	}
-	h.tunnels.add(client)
-	defer h.tunnels.remove(client)
 	defer client.Close()
+	if !h.tunnels.add(client) {
+		return
+	}
+	defer h.tunnels.remove(client)
 
 	start := time.Now()
 	stats := relay(client, upstream, h.cfg.IdleTimeout)

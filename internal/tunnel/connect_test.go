@@ -125,17 +125,8 @@ func TestConnectForwardsBytesSentWithTheRequest(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	if _, err := conn.Write([]byte("more")); err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.CloseWrite(); err != nil {
-		t.Fatal(err)
-	}
-	reply, err := io.ReadAll(br)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := fmt.Sprintf("got %d bytes", len(early)+len("more")); string(reply) != want {
+	reply := sendAndHalfClose(t, conn, br, []byte("more"))
+	if want := fmt.Sprintf("got %d bytes", len(early)+len("more")); reply != want {
 		t.Fatalf("backend replied %q, want %q", reply, want)
 	}
 }
@@ -153,14 +144,7 @@ func TestConnectRejectsOtherMethods(t *testing.T) {
 }
 
 func TestConnectShutdown(t *testing.T) {
-	release := make(chan struct{})
-	backend := startRawBackend(t, func(c net.Conn) {
-		select {
-		case <-release:
-		case <-time.After(10 * time.Second):
-		}
-	})
-	defer close(release)
+	backend := startHoldingBackend(t)
 	h, proxy := startConnectProxy(t, Config{Allow: allowOnly("s3.amazonaws.com"), Target: backend.addr()})
 
 	conn, _, resp, _ := sendConnect(t, proxy.URL, "s3.amazonaws.com:443", nil)
@@ -182,14 +166,7 @@ func TestConnectShutdown(t *testing.T) {
 }
 
 func TestConnectMaxTunnels(t *testing.T) {
-	release := make(chan struct{})
-	backend := startRawBackend(t, func(c net.Conn) {
-		select {
-		case <-release:
-		case <-time.After(10 * time.Second):
-		}
-	})
-	defer close(release)
+	backend := startHoldingBackend(t)
 	_, proxy := startConnectProxy(t, Config{Allow: allowOnly("s3.amazonaws.com"), Target: backend.addr(), MaxTunnels: 1})
 	_, _, resp, _ := sendConnect(t, proxy.URL, "s3.amazonaws.com:443", nil)
 	if resp.StatusCode != http.StatusOK {

@@ -93,9 +93,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // handle peeks the SNI of one connection, checks it and tunnels it.
 func (s *Server) handle(ctx context.Context, client net.Conn) {
-	s.tunnels.add(client)
-	defer s.tunnels.remove(client)
 	defer client.Close()
+	if !s.tunnels.add(client) {
+		return
+	}
+	defer s.tunnels.remove(client)
 	log := s.cfg.Logger.With("remote", client.RemoteAddr().String())
 
 	helloCtx, cancel := context.WithTimeout(ctx, s.cfg.HelloTimeout)
@@ -118,9 +120,11 @@ func (s *Server) handle(ctx context.Context, client net.Conn) {
 		log.Warn("tls passthrough: upstream unreachable", "sni", host, "target", s.cfg.target(host), "err", err)
 		return
 	}
-	s.tunnels.add(upstream)
-	defer s.tunnels.remove(upstream)
 	defer upstream.Close()
+	if !s.tunnels.add(upstream) {
+		return
+	}
+	defer s.tunnels.remove(upstream)
 
 	_ = upstream.SetWriteDeadline(time.Now().Add(s.cfg.IdleTimeout))
 	if _, err := upstream.Write(hello); err != nil {

@@ -111,6 +111,34 @@ func countingEcho(conn net.Conn) {
 	fmt.Fprintf(conn, "got %d bytes", n)
 }
 
+// startHoldingBackend is a rawBackend that says nothing and keeps each
+// connection open until the client's side ends (or 10s pass).
+func startHoldingBackend(t *testing.T) *rawBackend {
+	t.Helper()
+	return startRawBackend(t, func(c net.Conn) {
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		_, _ = io.Copy(io.Discard, c)
+	})
+}
+
+// sendAndHalfClose writes data on conn, half-closes it and returns all
+// that r (conn or a reader over it) yields until EOF: the countingEcho
+// answer, if the tunnel passes half-closes on.
+func sendAndHalfClose(t *testing.T, conn *net.TCPConn, r io.Reader, data []byte) string {
+	t.Helper()
+	if _, err := conn.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(reply)
+}
+
 // startServer runs a tunnel Server on 127.0.0.1 and stops it at cleanup.
 func startServer(t *testing.T, cfg Config) (*Server, string) {
 	t.Helper()

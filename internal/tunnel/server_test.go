@@ -87,23 +87,14 @@ func TestServerReplaysHelloAndPropagatesHalfClose(t *testing.T) {
 
 	hello := toRecords(buildClientHello(helloSpec{serverNames: []string{"s3.amazonaws.com"}}), 50)
 	conn := dialTest(t, addr)
-	if _, err := conn.Write(append(hello, "payload"...)); err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.CloseWrite(); err != nil {
-		t.Fatal(err)
-	}
-	reply, err := io.ReadAll(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := fmt.Sprintf("got %d bytes", len(hello)+len("payload")); string(reply) != want {
+	reply := sendAndHalfClose(t, conn, conn, append(hello, "payload"...))
+	if want := fmt.Sprintf("got %d bytes", len(hello)+len("payload")); reply != want {
 		t.Fatalf("backend replied %q, want %q", reply, want)
 	}
 }
 
 func TestServerIdleTimeout(t *testing.T) {
-	backend := startRawBackend(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
+	backend := startHoldingBackend(t)
 	_, addr := startServer(t, Config{Allow: allowOnly("s3.amazonaws.com"), Target: backend.addr(), IdleTimeout: 200 * time.Millisecond})
 
 	conn := dialTest(t, addr)
@@ -140,14 +131,7 @@ func TestServerIdleTimeoutSparesOneWayTraffic(t *testing.T) {
 }
 
 func TestServerShutdownWaitsThenCloses(t *testing.T) {
-	release := make(chan struct{})
-	backend := startRawBackend(t, func(c net.Conn) {
-		select {
-		case <-release:
-		case <-time.After(10 * time.Second):
-		}
-	})
-	defer close(release)
+	backend := startHoldingBackend(t)
 	s, addr := startServer(t, Config{Allow: allowOnly("s3.amazonaws.com"), Target: backend.addr()})
 
 	conn := dialTest(t, addr)

@@ -13,6 +13,7 @@ type tracker struct {
 	conns   map[net.Conn]struct{}
 	active  int
 	closing bool
+	forced  bool          // shutdown's time ran out: connections get closed
 	idle    chan struct{} // closed when active drops to 0 while closing
 }
 
@@ -41,11 +42,17 @@ func (t *tracker) end() {
 	}
 }
 
-// add records a connection to close on a forced shutdown.
-func (t *tracker) add(c net.Conn) {
+// add records a connection to close on a forced shutdown. After one, it
+// closes c at once and returns false.
+func (t *tracker) add(c net.Conn) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.forced {
+		c.Close()
+		return false
+	}
 	t.conns[c] = struct{}{}
+	return true
 }
 
 func (t *tracker) remove(c net.Conn) {
@@ -72,6 +79,7 @@ func (t *tracker) shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	t.mu.Lock()
+	t.forced = true
 	for c := range t.conns {
 		c.Close()
 	}
