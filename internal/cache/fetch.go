@@ -85,11 +85,16 @@ func fetchCtx(r *http.Request) (context.Context, context.CancelFunc) {
 // startFill turns a cacheable origin answer into a running, registered
 // fill, acquired once for the caller. It returns nil when the store cannot
 // take the bytes; the caller then relays resp directly.
-func (c *Cache) startFill(id store.ObjectID, m *store.Meta, ext store.Extent, resp *http.Response, startedAt time.Time, cancel context.CancelFunc) *fill.Fill {
+func (c *Cache) startFill(id store.ObjectID, m *store.Meta, ext store.Extent, resp *http.Response, startedAt time.Time, cancel context.CancelFunc, lock *store.FillLock) *fill.Fill {
 	w, err := c.store.NewSegmentWriter(id, ext.Start, startedAt)
 	if err != nil {
 		c.log.Warn("cannot start cache fill; relaying only", "object", id, "err", err)
 		return nil
+	}
+	if lock != nil {
+		if err := lock.Describe(m.ETag, ext.End, w); err != nil {
+			c.log.Warn("cannot describe fill lock; other instances will wait for the segment", "object", id, "err", err)
+		}
 	}
 	f := fill.New(id, m.ETag, ext.Start, ext.End, w, cancel)
 	f.Acquire()
@@ -111,6 +116,9 @@ func (c *Cache) startFill(id store.ObjectID, m *store.Meta, ext store.Extent, re
 			}
 		})
 		c.fills.Remove(f)
+		if lock != nil {
+			lock.Release()
+		}
 	}()
 	return f
 }
@@ -118,8 +126,10 @@ func (c *Cache) startFill(id store.ObjectID, m *store.Meta, ext store.Extent, re
 // fetchAndFill forwards the client's request unchanged and, when the answer
 // is cacheable, streams it to the client through a fill. landed, when not
 // nil, is called once the answer's headers are known and its fill, if any,
-// is registered.
-func (c *Cache) fetchAndFill(w http.ResponseWriter, r *http.Request, req *s3req.Request, id store.ObjectID, landed func()) {
+// is registered. lock, when not nil, is this instance's fill lock for the
+// fetch: it is described once the answer is known and released when the
+// fill ends.
+func (c *Cache) fetchAndFill(w http.ResponseWriter, r *http.Request, req *s3req.Request, id store.ObjectID, landed func(), lock *store.FillLock) {
 	if landed != nil {
 		landed = sync.OnceFunc(landed)
 		defer landed()
@@ -129,10 +139,13 @@ func (c *Cache) fetchAndFill(w http.ResponseWriter, r *http.Request, req *s3req.
 	resp, err := c.send(ctx, r, nil)
 	if err != nil {
 		cancel()
+		if lock != nil {
+			lock.Release()
+		}
 		relay.UpstreamError(w, r, err)
 		return
 	}
-	c.relayAndFill(w, r, req, id, resp, startedAt, cancel, landed, relay.Miss)
+	c.relayAndFill(w, r, req, id, resp, startedAt, cancel, landed, lock, relay.Miss)
 }
 
 // send forwards the client's request under ctx, with extra headers the
@@ -152,7 +165,7 @@ func (c *Cache) send(ctx context.Context, r *http.Request, extra http.Header) (*
 // it is cacheable. The object's metadata is stored as soon as the headers
 // arrive, so that requests for the same bytes find the fill and follow it.
 func (c *Cache) relayAndFill(w http.ResponseWriter, r *http.Request, req *s3req.Request, id store.ObjectID,
-	resp *http.Response, startedAt time.Time, cancel context.CancelFunc, landed func(), outcome string) {
+	resp *http.Response, startedAt time.Time, cancel context.CancelFunc, landed func(), lock *store.FillLock, outcome string) {
 	if resp.StatusCode == http.StatusNotModified && resp.Header.Get("ETag") != "" {
 		// The client's own condition held: a 304 naming the cached
 		// version confirms it.
@@ -163,7 +176,7 @@ func (c *Cache) relayAndFill(w http.ResponseWriter, r *http.Request, req *s3req.
 	m, ext := c.fillable(id, req, resp, startedAt)
 	var f *fill.Fill
 	if m != nil {
-		if f = c.startFill(id, m, ext, resp, startedAt, cancel); f != nil {
+		if f = c.startFill(id, m, ext, resp, startedAt, cancel, lock); f != nil {
 			if err := c.store.PutMeta(m, startedAt); err != nil && !errors.Is(err, store.ErrSuperseded) {
 				c.log.Warn("cannot store object metadata", "object", id, "err", err)
 			}
@@ -172,6 +185,9 @@ func (c *Cache) relayAndFill(w http.ResponseWriter, r *http.Request, req *s3req.
 	if landed != nil {
 		landed()
 	}
+	if f == nil && lock != nil {
+		lock.Release()
+	}
 	if f == nil {
 		defer cancel()
 		relay.Stream(w, resp, outcome)
@@ -179,7 +195,7 @@ func (c *Cache) relayAndFill(w http.ResponseWriter, r *http.Request, req *s3req.
 	}
 	defer f.Release()
 	relay.WriteHead(w, resp, outcome)
-	if err := streamFill(r.Context(), w, f, ext.Start, ext.End); err != nil {
+	if _, err := streamFill(r.Context(), w, f, ext.Start, ext.End); err != nil {
 		c.log.Debug("miss relay stopped", "object", id, "err", err)
 		panic(http.ErrAbortHandler)
 	}
@@ -236,7 +252,7 @@ func (c *Cache) fetchGap(r *http.Request, m *store.Meta, start, end int64) gapRe
 	gm := *m
 	gm.Parts, gm.PartsCount = nil, 0
 	gm.ValidatedAt, gm.HeadValidatedAt = startedAt, startedAt
-	f := c.startFill(m.ID(), &gm, ext, resp, startedAt, cancel)
+	f := c.startFill(m.ID(), &gm, ext, resp, startedAt, cancel, nil)
 	if f == nil {
 		resp.Body.Close()
 		cancel()

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -66,21 +67,21 @@ func (c *Cache) ServeGet(w http.ResponseWriter, r *http.Request, req *s3req.Requ
 	}
 	id := ObjectID(req)
 	if req.NoCache {
-		c.fetchAndFill(w, r, req, id, nil)
+		c.fetchAndFill(w, r, req, id, nil, nil)
 		return
 	}
 	if c.serveCached(w, r, req, id) {
 		return
 	}
 	if req.Conditional {
-		c.fetchAndFill(w, r, req, id, nil)
+		c.fetchAndFill(w, r, req, id, nil, nil)
 		return
 	}
 	// Cold: if a fetch of this object is already waiting for S3's answer,
 	// wait for it too and then follow its fill instead of fetching again.
 	flight, leader := c.fills.Lead(id)
 	if leader {
-		c.fetchAndFill(w, r, req, id, func() { c.fills.Land(id, flight) })
+		c.leadColdFetch(w, r, req, id, func() { c.fills.Land(id, flight) })
 		return
 	}
 	ctx, cancel := withTimeout(r.Context(), c.cfg.WaitTimeout)
@@ -89,7 +90,53 @@ func (c *Cache) ServeGet(w http.ResponseWriter, r *http.Request, req *s3req.Requ
 	if landed && c.serveCached(w, r, req, id) {
 		return
 	}
-	c.fetchAndFill(w, r, req, id, nil)
+	c.fetchAndFill(w, r, req, id, nil, nil)
+}
+
+// leadColdFetch fetches an object no instance has cached, unless another
+// instance sharing the directory is already fetching it: then it waits for
+// that fetch's metadata and follows its temp file. land is called once
+// requests of this process waiting on the flight can proceed.
+func (c *Cache) leadColdFetch(w http.ResponseWriter, r *http.Request, req *s3req.Request, id store.ObjectID, land func()) {
+	land = sync.OnceFunc(land)
+	defer land()
+	start, lockable := coldStart(req)
+	if !lockable {
+		c.fetchAndFill(w, r, req, id, land, nil)
+		return
+	}
+	lock, err := c.store.LockFill(id, start)
+	if errors.Is(err, store.ErrLocked) {
+		ctx, cancel := withTimeout(r.Context(), c.cfg.WaitTimeout)
+		found := c.waitRemoteMeta(ctx, id, start)
+		cancel()
+		land()
+		if found && c.serveCached(w, r, req, id) {
+			return
+		}
+		c.fetchAndFill(w, r, req, id, nil, nil)
+		return
+	}
+	if err != nil {
+		c.log.Warn("cannot take fill lock; fetching without it", "object", id, "err", err)
+	}
+	c.fetchAndFill(w, r, req, id, land, lock)
+}
+
+// coldStart is the first object byte a cold request asks for, when it is
+// known before S3 answers (not for suffix ranges).
+func coldStart(req *s3req.Request) (int64, bool) {
+	if req.PartNumber > 0 {
+		return 0, false
+	}
+	if req.Range == "" {
+		return 0, true
+	}
+	br, err := s3req.ParseRange(req.Range)
+	if err != nil || br.IsSuffix {
+		return 0, false
+	}
+	return br.First, true
 }
 
 // serveCached answers from what the store holds, fetching missing bytes when
@@ -121,7 +168,7 @@ func (c *Cache) serveCached(w http.ResponseWriter, r *http.Request, req *s3req.R
 			// The signature covers Range: only the client's exact request
 			// can be sent, and its answer is cached as a segment.
 			releaseAll(pieces)
-			c.fetchAndFill(w, r, req, id, nil)
+			c.fetchAndFill(w, r, req, id, nil, nil)
 			return true
 		}
 		switch err := c.fetchGaps(w, r, e.Meta, pieces); {
@@ -131,20 +178,33 @@ func (c *Cache) serveCached(w http.ResponseWriter, r *http.Request, req *s3req.R
 				c.log.Warn("cannot invalidate changed object", "object", id, "err", err)
 			}
 			releaseAll(pieces)
-			c.fetchAndFill(w, r, req, id, nil)
+			c.fetchAndFill(w, r, req, id, nil, nil)
 			return true
 		case errors.Is(err, errAnswered):
 			return true
 		case err != nil:
 			c.log.Warn("gap fetch failed; forwarding the whole request", "object", id, "err", err)
 			releaseAll(pieces)
-			c.fetchAndFill(w, r, req, id, nil)
+			c.fetchAndFill(w, r, req, id, nil, nil)
 			return true
 		}
 		outcome = relay.Partial
 	}
 	c.writeObjectHead(w, req, e.Meta, sp, outcome)
-	if err := c.streamPieces(r.Context(), w, pieces); err != nil {
+	var resume func(from, to int64) (source, error)
+	if canFetchGaps(req) {
+		resume = func(from, to int64) (source, error) {
+			res := c.fetchGap(r, e.Meta, from, to)
+			if res.resp != nil {
+				res.resp.Body.Close()
+			}
+			if res.fill == nil {
+				return nil, res.err
+			}
+			return res.fill, nil
+		}
+	}
+	if err := c.streamPieces(r.Context(), w, pieces, resume); err != nil {
 		c.log.Debug("cached response stopped", "object", id, "err", err)
 		panic(http.ErrAbortHandler)
 	}
@@ -221,8 +281,9 @@ func (c *Cache) writeObjectHead(w http.ResponseWriter, req *s3req.Request, m *st
 	w.WriteHeader(http.StatusPartialContent)
 }
 
-// streamPieces writes the pieces to the client in order.
-func (c *Cache) streamPieces(ctx context.Context, w http.ResponseWriter, pieces []piece) error {
+// streamPieces writes the pieces to the client in order. resume, when not
+// nil, fetches [from, to) anew when a followed fill stops early.
+func (c *Cache) streamPieces(ctx context.Context, w http.ResponseWriter, pieces []piece, resume func(from, to int64) (source, error)) error {
 	for i := range pieces {
 		p := &pieces[i]
 		switch {
@@ -235,7 +296,19 @@ func (c *Cache) streamPieces(ctx context.Context, w http.ResponseWriter, pieces 
 				return err
 			}
 		case p.fill != nil:
-			if err := streamFill(ctx, w, p.fill, p.start, p.end); err != nil {
+			off, err := streamFill(ctx, w, p.fill, p.start, p.end)
+			for attempt := 0; err != nil && errors.Is(err, fill.ErrStopped) && resume != nil && attempt < 3; attempt++ {
+				// The fetch this piece followed died (another client
+				// left, or another instance was killed): carry on with
+				// a fetch of this client's own.
+				next, rerr := resume(off, p.end)
+				if rerr != nil {
+					return fmt.Errorf("resume at %d: %w", off, rerr)
+				}
+				off, err = streamFill(ctx, w, next, off, p.end)
+				next.Release()
+			}
+			if err != nil {
 				return err
 			}
 		default:
@@ -245,21 +318,26 @@ func (c *Cache) streamPieces(ctx context.Context, w http.ResponseWriter, pieces 
 	return nil
 }
 
-// streamFill writes [start, end) of a fill to the client as it arrives.
-func streamFill(ctx context.Context, w io.Writer, f *fill.Fill, start, end int64) error {
+// streamFill writes [start, end) of a source to the client as it arrives.
+// It returns the offset reached and, if it stopped early, why.
+func streamFill(ctx context.Context, w io.Writer, f source, start, end int64) (int64, error) {
 	buf := relay.Buffer()
 	defer relay.PutBuffer(buf)
-	for off := start; off < end; {
+	off := start
+	for off < end {
 		n, err := f.ReadAt(ctx, (*buf)[:min(int64(len(*buf)), end-off)], off)
 		if n > 0 {
 			if _, werr := w.Write((*buf)[:n]); werr != nil {
-				return werr
+				return off, errClientGone
 			}
 			off += int64(n)
 		}
 		if err != nil && off < end {
-			return err
+			return off, err
 		}
 	}
-	return nil
+	return off, nil
 }
+
+// errClientGone means the client stopped reading.
+var errClientGone = errors.New("client stopped reading")

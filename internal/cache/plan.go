@@ -3,7 +3,6 @@ package cache
 import (
 	"os"
 
-	"github.com/s3cache/s3cache/internal/fill"
 	"github.com/s3cache/s3cache/internal/store"
 )
 
@@ -20,7 +19,8 @@ type piece struct {
 	start, end int64
 	file       *os.File // cached: the segment, positioned by fileOff
 	fileOff    int64    // offset of start within file
-	fill       *fill.Fill
+	fill       source   // arriving: a fill in flight here or in another instance
+	own        bool     // fill is a gap fetch made for this request
 }
 
 func (p *piece) missing() bool { return p.file == nil && p.fill == nil }
@@ -76,6 +76,12 @@ func (c *Cache) plan(e *store.Entry, start, end int64) []piece {
 		if fl := c.fills.Join(e.Meta.ID(), e.Meta.ETag, p); fl != nil {
 			to := min(fl.End, end)
 			pieces = append(pieces, piece{start: p, end: to, fill: fl})
+			p = to
+			continue
+		}
+		if rf, fillEnd := c.joinRemote(e.Meta, p); rf != nil {
+			to := min(fillEnd, end)
+			pieces = append(pieces, piece{start: p, end: to, fill: rf})
 			p = to
 			continue
 		}

@@ -76,7 +76,7 @@ func (c *Cache) revalidate(w http.ResponseWriter, r *http.Request, req *s3req.Re
 		relay.WriteHead(w, resp, relay.Miss)
 		return answered
 	}
-	c.relayAndFill(w, r, req, ObjectID(req), resp, startedAt, cancel, nil, relay.Miss)
+	c.relayAndFill(w, r, req, ObjectID(req), resp, startedAt, cancel, nil, nil, relay.Miss)
 	return answered
 }
 

@@ -38,6 +38,16 @@ type Config struct {
 	// Logging.
 	LogLevel  string `yaml:"log_level" usage:"debug, info, warn or error"`
 	LogFormat string `yaml:"log_format" usage:"text or json"`
+
+	// Operations.
+	MaxConcurrentRequests int      `yaml:"max_concurrent_requests" usage:"requests served at once on the caching listener; more get 503 SlowDown (0: no limit)"`
+	AccessLogDir          string   `yaml:"access_log_dir" usage:"directory for the S3-format access log (empty: no access log)"`
+	AccessLogMaxSize      ByteSize `yaml:"access_log_max_size" usage:"rotate the access log when it reaches this size (0: no size limit)"`
+	AccessLogRotateEvery  Duration `yaml:"access_log_rotate_every" usage:"rotate the access log at each multiple of this interval, UTC (0: no time rotation)"`
+	AccessLogRetention    Duration `yaml:"access_log_retention" usage:"remove rotated access logs older than this (0: keep by age)"`
+	AccessLogMaxFiles     int      `yaml:"access_log_max_files" usage:"keep at most this many rotated access logs (0: no limit)"`
+	AccessLogFlushEvery   Duration `yaml:"access_log_flush_every" usage:"how often buffered access log lines are written out"`
+	MetricsBucketLabels   int      `yaml:"metrics_bucket_labels" usage:"per-bucket metrics for up to this many buckets, the rest as \"other\" (0: off)"`
 }
 
 // Default returns the settings used when neither file nor flag says otherwise.
@@ -58,6 +68,13 @@ func Default() Config {
 		HeadTTL:   Duration(60 * time.Second),
 		LogLevel:  "info",
 		LogFormat: "text",
+
+		MaxConcurrentRequests: 1000,
+		AccessLogMaxSize:      ByteSize(256 << 20),
+		AccessLogRotateEvery:  Duration(24 * time.Hour),
+		AccessLogRetention:    Duration(7 * 24 * time.Hour),
+		AccessLogMaxFiles:     30,
+		AccessLogFlushEvery:   Duration(time.Second),
 	}
 }
 

@@ -46,22 +46,29 @@ func (id ObjectID) String() string {
 // Store is a cache directory.
 type Store struct {
 	root    string // <cache_dir>/v1
-	objects string
-	tmp     string
-	log     *slog.Logger
+	objects  string
+	tmp      string
+	locks    string
+	instance string // unique per process: host, pid and a random suffix
+	log      *slog.Logger
 }
 
 // Open prepares dir for use, creating it if needed, and removes temp files
 // abandoned by crashed writers.
 func Open(dir string, log *slog.Logger) (*Store, error) {
 	root := filepath.Join(dir, formatDir)
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
 	s := &Store{
-		root:    root,
-		objects: filepath.Join(root, "objects"),
-		tmp:     filepath.Join(root, "tmp"),
-		log:     log,
+		root:     root,
+		objects:  filepath.Join(root, "objects"),
+		tmp:      filepath.Join(root, "tmp"),
+		locks:    filepath.Join(root, "locks"),
+		instance: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:])),
+		log:      log,
 	}
-	for _, d := range []string{s.objects, s.tmp} {
+	for _, d := range []string{s.objects, s.tmp, s.locks} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return nil, fmt.Errorf("create cache directory: %w", err)
 		}
