@@ -61,12 +61,18 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	edge, err := newEdge(cfg, log)
+	if err != nil {
+		return err
+	}
 	oc, err := origin.New(origin.Config{
 		URL:                 cfg.Origin,
 		CAFile:              cfg.OriginCA,
 		ConnectTimeout:      cfg.ConnectTimeout.D(),
 		FirstByteTimeout:    cfg.FirstByteTimeout.D(),
 		MaxIdleConnsPerHost: cfg.MaxIdleConns,
+		DialContext:         edge.dial,
+		AllowHost:           edge.policy.AllowHost,
 	})
 	if err != nil {
 		return err
@@ -76,7 +82,14 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Settings:    cache.Settings{GetTTL: cfg.GetTTL.D(), HeadTTL: cfg.HeadTTL.D()},
 		WaitTimeout: cfg.FirstByteTimeout.D(),
 	}, log)
-	handler := proxy.New(s3req.Options{Origin: cfg.Origin, VirtualHostDomains: cfg.VirtualHostDomains}, rc, st, oc, log)
+	handler := proxy.New(proxy.Config{
+		Parse:   s3req.Options{Origin: cfg.Origin, VirtualHostDomains: cfg.VirtualHostDomains},
+		Cache:   rc,
+		Store:   st,
+		Origin:  oc,
+		Connect: edge.connect,
+		Log:     log,
+	})
 
 	var servers []*http.Server
 	start := func(name, addr string, h http.Handler) error {
@@ -108,6 +121,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		h          http.Handler
 	}{
 		{"s3", cfg.Listen, handler},
+		{"forward proxy", cfg.ListenProxy, handler},
 		{"health", cfg.Health, observe.HealthHandler(st, started, version)},
 	}
 	for _, l := range listeners {
@@ -116,7 +130,11 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			return err
 		}
 	}
-	for name, addr := range map[string]string{"tls passthrough": cfg.ListenTLS, "metrics": cfg.Metrics, "dashboard": cfg.Dashboard} {
+	if err := edge.serveTLS(ctx, cfg.ListenTLS, log); err != nil {
+		shutdown(servers, log)
+		return err
+	}
+	for name, addr := range map[string]string{"metrics": cfg.Metrics, "dashboard": cfg.Dashboard} {
 		if addr != "" {
 			log.Warn("listener not available in this build; ignoring", "listener", name, "addr", addr)
 		}
@@ -126,6 +144,9 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	<-ctx.Done()
 	log.Info("shutting down; draining in-flight requests", "timeout", drainTimeout)
 	shutdown(servers, log)
+	drainCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	edge.shutdown(drainCtx)
 	return nil
 }
 

@@ -30,6 +30,13 @@ type Config struct {
 	// which a request's Host names the bucket (bucket.DOMAIN).
 	VirtualHostDomains []string `yaml:"virtual_host_domains" usage:"comma-separated endpoint domains whose subdomains are bucket names (AWS domains are built in)"`
 
+	// Edge: forward proxy, upstream DNS and the destination policy.
+	ListenProxy       string        `yaml:"listen_proxy" usage:"address of the forward-proxy listener (HTTP_PROXY clients; CONNECT is tunnelled); empty disables"`
+	DNSServers        []string      `yaml:"dns_servers" usage:"comma-separated DNS servers for upstream names (default: resolv.conf); the hosts file is never used"`
+	EndpointOverrides HostOverrides `yaml:"endpoint_overrides" usage:"static upstream addresses: host=ip,ip;*.suffix=ip"`
+	AllowHosts        []string      `yaml:"allow_hosts" usage:"extra upstream host patterns (host or *.suffix) besides *.amazonaws.com and the origin"`
+	AllowCIDRs        []string      `yaml:"allow_cidrs" usage:"private or loopback networks upstream connections may reach"`
+
 	// Cache.
 	CacheDir string   `yaml:"cache_dir" usage:"cache directory (may be shared by several instances over NFS)"`
 	GetTTL   Duration `yaml:"get_ttl" usage:"how long cached object data is served without asking S3"`

@@ -71,3 +71,34 @@ func (b *ByteSize) Set(s string) error {
 
 // UnmarshalYAML accepts the same forms as Set.
 func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error { return b.Set(n.Value) }
+
+// HostOverrides maps upstream host names (or "*.suffix") to fixed IPs. As a
+// flag it is written "host=ip,ip;*.suffix=ip".
+type HostOverrides map[string][]string
+
+func (o HostOverrides) String() string {
+	var parts []string
+	for host, ips := range o {
+		parts = append(parts, host+"="+strings.Join(ips, ","))
+	}
+	return strings.Join(parts, ";")
+}
+
+// Set parses the flag form.
+func (o *HostOverrides) Set(s string) error {
+	m := HostOverrides{}
+	for entry := range strings.SplitSeq(s, ";") {
+		if entry = strings.TrimSpace(entry); entry == "" {
+			continue
+		}
+		host, ips, ok := strings.Cut(entry, "=")
+		if !ok || host == "" || ips == "" {
+			return fmt.Errorf("endpoint override %q: want host=ip[,ip]", entry)
+		}
+		for ip := range strings.SplitSeq(ips, ",") {
+			m[host] = append(m[host], strings.TrimSpace(ip))
+		}
+	}
+	*o = m
+	return nil
+}

@@ -27,17 +27,21 @@ type Config struct {
 	// DialContext, when set, replaces the default dialer (custom DNS,
 	// destination policy).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// AllowHost, when set, vets the Host of requests sent to their own
+	// Host (no URL): S3 endpoints yes, anything else no (SSRF).
+	AllowHost func(host string) error
 }
 
 // Client forwards requests to the origin.
 type Client struct {
 	base      *url.URL // nil: use the request's Host
 	transport *http.Transport
+	allowHost func(host string) error
 }
 
 // New builds a client with a pooled transport.
 func New(cfg Config) (*Client, error) {
-	c := &Client{}
+	c := &Client{allowHost: cfg.AllowHost}
 	if cfg.URL != "" {
 		u, err := url.Parse(cfg.URL)
 		if err != nil {
@@ -115,6 +119,11 @@ func (c *Client) NewRequest(ctx context.Context, r *http.Request) (*http.Request
 		}
 		if host == "" {
 			return nil, errors.New("request has no Host")
+		}
+		if c.allowHost != nil {
+			if err := c.allowHost(strings.Trim(host, "[]")); err != nil {
+				return nil, err
+			}
 		}
 		u.Scheme, u.Host = "https", net.JoinHostPort(strings.Trim(host, "[]"), "443")
 	}

@@ -12,21 +12,38 @@ import (
 	"github.com/s3cache/s3cache/internal/store"
 )
 
+// Config wires the handler to the rest of s3cache.
+type Config struct {
+	Parse  s3req.Options
+	Cache  *cache.Cache
+	Store  *store.Store
+	Origin *origin.Client
+	// Connect tunnels CONNECT requests (forward-proxy clients using
+	// HTTPS_PROXY); nil refuses them.
+	Connect http.Handler
+	Log     *slog.Logger
+}
+
 // Handler serves the caching listener.
 type Handler struct {
-	parse  s3req.Options
-	cache  *cache.Cache
-	store  *store.Store
-	origin *origin.Client
-	log    *slog.Logger
+	parse   s3req.Options
+	cache   *cache.Cache
+	store   *store.Store
+	origin  *origin.Client
+	connect http.Handler
+	log     *slog.Logger
 }
 
 // New returns the handler for the caching listener.
-func New(parse s3req.Options, c *cache.Cache, st *store.Store, oc *origin.Client, log *slog.Logger) *Handler {
-	return &Handler{parse: parse, cache: c, store: st, origin: oc, log: log}
+func New(cfg Config) *Handler {
+	return &Handler{parse: cfg.Parse, cache: cfg.Cache, store: cfg.Store, origin: cfg.Origin, connect: cfg.Connect, log: cfg.Log}
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodConnect && h.connect != nil {
+		h.connect.ServeHTTP(w, r)
+		return
+	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete, http.MethodOptions:
 	default:
@@ -51,7 +68,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) pass(w http.ResponseWriter, r *http.Request) {
 	out, err := h.origin.NewRequest(r.Context(), r)
 	if err != nil {
-		s3err.Write(w, r, http.StatusBadRequest, "InvalidRequest", err.Error())
+		relay.UpstreamError(w, r, err)
 		return
 	}
 	resp, err := h.origin.RoundTrip(out)

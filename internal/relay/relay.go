@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/s3cache/s3cache/internal/origin"
+	"github.com/s3cache/s3cache/internal/policy"
 	"github.com/s3cache/s3cache/internal/s3err"
 )
 
@@ -76,6 +77,8 @@ type writerOnly struct{ io.Writer }
 func UpstreamError(w http.ResponseWriter, r *http.Request, err error) {
 	var netErr net.Error
 	switch {
+	case errors.Is(err, policy.ErrDenied):
+		s3err.Write(w, r, http.StatusForbidden, "AccessDenied", "s3cache: destination not allowed: "+err.Error())
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client left; there is nobody to answer.
 		return

@@ -25,6 +25,9 @@ func Write(w http.ResponseWriter, r *http.Request, status int, code, message str
 	h := w.Header()
 	h.Set("Content-Type", "application/xml")
 	h.Set("X-Amz-Request-Id", id)
+	if h.Get("X-Cache") == "" {
+		h.Set("X-Cache", "BYPASS") // a contract: every response says how it was served
+	}
 	if status == http.StatusServiceUnavailable && h.Get("Retry-After") == "" {
 		h.Set("Retry-After", "1")
 	}
