@@ -14,7 +14,9 @@
 //	VERSITYGW=path         versitygw binary (default .tools/bin/versitygw, installed by scripts/s3server.sh install)
 //
 // Each test's process logs go to e2e/artifacts/<TestName>/ (git-ignored) and
-// their tails are printed when the test fails.
+// their tails are printed when the test fails. A test also fails if s3cache
+// dies during it, does not exit cleanly within 10 s of SIGTERM, panics, or
+// (built with -race) reports a data race.
 package harness
 
 import (
@@ -303,6 +305,8 @@ type Proc struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	err  error // valid after done
+	// CleanExit makes Stop report a non-zero exit status after SIGTERM.
+	CleanExit bool
 }
 
 // StartProc starts argv with stdout and stderr appended to logPath.
@@ -353,7 +357,16 @@ func (p *Proc) Stop() error {
 		<-p.done
 		return fmt.Errorf("%s did not stop within 10s of SIGTERM; killed", p.Name)
 	}
+	if p.CleanExit && p.err != nil {
+		return fmt.Errorf("%s exited with %v after SIGTERM, want a clean exit (status 66 = the race detector found a race)", p.Name, p.err)
+	}
 	return nil
+}
+
+// LogContains reports whether the process's log has the string.
+func (p *Proc) LogContains(s string) bool {
+	b, err := os.ReadFile(p.Log)
+	return err == nil && strings.Contains(string(b), s)
 }
 
 // Kill sends SIGKILL to the process group and waits.
@@ -470,9 +483,16 @@ func StartCache(t testing.TB, bin, art string, args ...string) *Cache {
 		}
 		if last = waitHTTP(NewHTTPClient("", nil), "http://"+c.HealthAddr+"/health", p, 30*time.Second); last == nil {
 			c.proc = p
+			p.CleanExit = true
 			t.Cleanup(func() {
 				if err := p.Stop(); err != nil {
 					t.Errorf("s3cache: %v", err)
+				}
+				if p.LogContains("WARNING: DATA RACE") {
+					t.Errorf("s3cache: the race detector reported a data race (see %s)", p.Log)
+				}
+				if p.LogContains("\npanic: ") || p.LogContains("http: panic serving") {
+					t.Errorf("s3cache: panicked (see %s)", p.Log)
 				}
 			})
 			return c
