@@ -61,6 +61,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	st.EnableCompression(cfg.Compression)
 	edge, err := newEdge(cfg, log)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/s3cache/s3cache/internal/compress"
 	"github.com/s3cache/s3cache/internal/fill"
 	"github.com/s3cache/s3cache/internal/relay"
 	"github.com/s3cache/s3cache/internal/s3req"
@@ -288,11 +289,22 @@ func (c *Cache) streamPieces(ctx context.Context, w http.ResponseWriter, pieces 
 		p := &pieces[i]
 		switch {
 		case p.file != nil:
-			if _, err := p.file.Seek(p.fileOff, io.SeekStart); err != nil {
-				return err
+			off, err := copySegment(w, p)
+			if errors.Is(err, compress.ErrCorrupt) {
+				// Never a wrong byte: drop the segment, and carry on from
+				// S3 when this request may fetch ranges.
+				c.store.DropCorrupt(p.seg, err)
+				if resume == nil {
+					return err
+				}
+				next, rerr := resume(off, p.end)
+				if rerr != nil {
+					return fmt.Errorf("resume at %d: %w", off, rerr)
+				}
+				_, err = streamFill(ctx, w, next, off, p.end)
+				next.Release()
 			}
-			// io.CopyN reaches the connection's ReadFrom: sendfile.
-			if _, err := io.CopyN(w, p.file, p.end-p.start); err != nil {
+			if err != nil {
 				return err
 			}
 		case p.fill != nil:
@@ -316,6 +328,41 @@ func (c *Cache) streamPieces(ctx context.Context, w http.ResponseWriter, pieces 
 		}
 	}
 	return nil
+}
+
+// copySegment writes a cached piece to the client: raw segments through
+// io.CopyN, which reaches the connection's ReadFrom and so sendfile;
+// compressed ones frame by frame, each checked as it is decoded. It returns
+// the object offset reached.
+func copySegment(w io.Writer, p *piece) (int64, error) {
+	n := p.end - p.start
+	if f, raw := p.file.Raw(); raw {
+		if _, err := f.Seek(p.fileOff, io.SeekStart); err != nil {
+			return p.start, err
+		}
+		sent, err := io.CopyN(w, f, n)
+		if err != nil {
+			return p.start + sent, errClientGone
+		}
+		return p.end, nil
+	}
+	buf := relay.Buffer()
+	defer relay.PutBuffer(buf)
+	at := p.start
+	for off := p.fileOff; at < p.end; {
+		m, err := p.file.ReadAt((*buf)[:min(int64(len(*buf)), p.end-at)], off)
+		if m > 0 {
+			if _, werr := w.Write((*buf)[:m]); werr != nil {
+				return at, errClientGone
+			}
+			off += int64(m)
+			at += int64(m)
+		}
+		if err != nil && at < p.end {
+			return at, err
+		}
+	}
+	return at, nil
 }
 
 // streamFill writes [start, end) of a source to the client as it arrives.

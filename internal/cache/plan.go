@@ -1,8 +1,6 @@
 package cache
 
 import (
-	"os"
-
 	"github.com/s3cache/s3cache/internal/store"
 )
 
@@ -17,10 +15,11 @@ const maxGaps = 8
 // place: an open segment file, a fill in flight, or nowhere yet (missing).
 type piece struct {
 	start, end int64
-	file       *os.File // cached: the segment, positioned by fileOff
-	fileOff    int64    // offset of start within file
-	fill       source   // arriving: a fill in flight here or in another instance
-	own        bool     // fill is a gap fetch made for this request
+	file       *store.SegmentFile // cached: the segment holding start at fileOff
+	seg        store.Segment
+	fileOff    int64
+	fill       source // arriving: a fill in flight here or in another instance
+	own        bool   // fill is a gap fetch made for this request
 }
 
 func (p *piece) missing() bool { return p.file == nil && p.fill == nil }
@@ -69,7 +68,7 @@ func (c *Cache) plan(e *store.Entry, start, end int64) []piece {
 				continue
 			}
 			to := min(seg.End, end)
-			pieces = append(pieces, piece{start: p, end: to, file: f, fileOff: p - seg.Start})
+			pieces = append(pieces, piece{start: p, end: to, file: f, seg: seg, fileOff: p - seg.Start})
 			p = to
 			continue
 		}

@@ -38,9 +38,10 @@ type Config struct {
 	AllowCIDRs        []string      `yaml:"allow_cidrs" usage:"private or loopback networks upstream connections may reach"`
 
 	// Cache.
-	CacheDir string   `yaml:"cache_dir" usage:"cache directory (may be shared by several instances over NFS)"`
-	GetTTL   Duration `yaml:"get_ttl" usage:"how long cached object data is served without asking S3"`
-	HeadTTL  Duration `yaml:"head_ttl" usage:"how long cached HEAD metadata is served without asking S3"`
+	CacheDir    string   `yaml:"cache_dir" usage:"cache directory (may be shared by several instances over NFS)"`
+	Compression bool     `yaml:"compression" usage:"store compressible objects as checksummed LZ4 frames (already-compressed data stays raw)"`
+	GetTTL      Duration `yaml:"get_ttl" usage:"how long cached object data is served without asking S3"`
+	HeadTTL     Duration `yaml:"head_ttl" usage:"how long cached HEAD metadata is served without asking S3"`
 
 	// Logging.
 	LogLevel  string `yaml:"log_level" usage:"debug, info, warn or error"`
@@ -69,6 +70,7 @@ func Default() Config {
 		FirstByteTimeout: Duration(30 * time.Second),
 		MaxIdleConns:     100,
 		CacheDir:         "/var/cache/s3cache",
+		Compression:      true,
 		// Ten years: S3 objects are immutable per ETag, so "forever" is the
 		// natural default; overwrites through the proxy invalidate.
 		GetTTL:    Duration(10 * 365 * 24 * time.Hour),

@@ -13,13 +13,24 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/s3cache/s3cache/internal/compress"
 )
 
 // Segment is a cached byte range [Start, End) of one object version.
 type Segment struct {
 	Start, End int64
+	// Compressed segments are LZ4 frames (see internal/compress); raw ones
+	// hold the bytes as they are and can be sent with sendfile.
+	Compressed bool
 	path       string
 }
+
+// Segment files end in .seg (raw) or .lz4 (compressed).
+const (
+	rawSuffix        = ".seg"
+	compressedSuffix = ".lz4"
+)
 
 // Entry is a cached object version: its metadata and the segments stored
 // under its ETag, sorted by Start.
@@ -44,18 +55,27 @@ func etagTag(etag string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-func segmentName(etag string, start, end int64) string {
-	return etagTag(etag) + "." + strconv.FormatInt(start, 10) + "-" + strconv.FormatInt(end, 10) + ".seg"
+func segmentName(etag string, start, end int64, compressed bool) string {
+	suffix := rawSuffix
+	if compressed {
+		suffix = compressedSuffix
+	}
+	return etagTag(etag) + "." + strconv.FormatInt(start, 10) + "-" + strconv.FormatInt(end, 10) + suffix
 }
 
-// parseSegmentName reads "<tag>.<start>-<end>.seg".
+func isSegmentFile(name string) bool {
+	return strings.HasSuffix(name, rawSuffix) || strings.HasSuffix(name, compressedSuffix)
+}
+
+// parseSegmentName reads "<tag>.<start>-<end>.seg" (or .lz4).
 func parseSegmentName(name, tag string) (start, end int64, ok bool) {
 	rest, ok := strings.CutPrefix(name, tag+".")
 	if !ok {
 		return 0, 0, false
 	}
-	rest, ok = strings.CutSuffix(rest, ".seg")
-	if !ok {
+	if r, isRaw := strings.CutSuffix(rest, rawSuffix); isRaw {
+		rest = r
+	} else if rest, ok = strings.CutSuffix(rest, compressedSuffix); !ok {
 		return 0, 0, false
 	}
 	a, b, ok := strings.Cut(rest, "-")
@@ -90,7 +110,8 @@ func (s *Store) Lookup(id ObjectID) (*Entry, error) {
 	for _, de := range entries {
 		start, end, ok := parseSegmentName(de.Name(), tag)
 		if ok && end <= m.Size {
-			e.Segments = append(e.Segments, Segment{Start: start, End: end, path: filepath.Join(dir, de.Name())})
+			e.Segments = append(e.Segments, Segment{Start: start, End: end,
+				Compressed: strings.HasSuffix(de.Name(), compressedSuffix), path: filepath.Join(dir, de.Name())})
 		}
 	}
 	sort.Slice(e.Segments, func(i, j int) bool { return e.Segments[i].Start < e.Segments[j].Start })
@@ -100,15 +121,47 @@ func (s *Store) Lookup(id ObjectID) (*Entry, error) {
 // ErrCorrupt means a cached file is not what its name promises.
 var ErrCorrupt = errors.New("store: corrupt segment")
 
-// OpenSegment opens seg for reading. A file whose size disagrees with its
-// name is removed and reported as ErrCorrupt, so it is refetched.
-func (s *Store) OpenSegment(seg Segment) (*os.File, error) {
+// SegmentFile is an open segment.
+type SegmentFile struct {
+	f *os.File
+	z *compress.Reader // nil for raw segments
+}
+
+// Raw returns the file of a raw segment, whose bytes are the object's, for
+// sendfile; ok is false for compressed segments.
+func (sf *SegmentFile) Raw() (*os.File, bool) { return sf.f, sf.z == nil }
+
+// ReadAt reads object bytes at off, counted from the segment's start.
+// Compressed frames are checked as they are decoded.
+func (sf *SegmentFile) ReadAt(p []byte, off int64) (int, error) {
+	if sf.z != nil {
+		return sf.z.ReadAt(p, off)
+	}
+	return sf.f.ReadAt(p, off)
+}
+
+// Close closes the file.
+func (sf *SegmentFile) Close() error { return sf.f.Close() }
+
+// OpenSegment opens seg for reading. A file that fails its checks (a raw
+// file of the wrong size, a compressed file with a bad footer or index) is
+// removed and reported as ErrCorrupt, so it is fetched again.
+func (s *Store) OpenSegment(seg Segment) (*SegmentFile, error) {
 	f, err := os.Open(seg.path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, ErrNotCached
 		}
 		return nil, fmt.Errorf("open cached segment: %w", err)
+	}
+	if seg.Compressed {
+		z, err := compress.Open(f, seg.End-seg.Start)
+		if err != nil {
+			f.Close()
+			s.DropCorrupt(seg, err)
+			return nil, ErrCorrupt
+		}
+		return &SegmentFile{f: f, z: z}, nil
 	}
 	info, err := f.Stat()
 	if err != nil {
@@ -117,11 +170,16 @@ func (s *Store) OpenSegment(seg Segment) (*os.File, error) {
 	}
 	if info.Size() != seg.End-seg.Start {
 		f.Close()
-		os.Remove(seg.path)
-		s.log.Warn("removed cached segment of wrong size", "file", seg.path, "size", info.Size(), "want", seg.End-seg.Start)
+		s.DropCorrupt(seg, fmt.Errorf("size %d, want %d", info.Size(), seg.End-seg.Start))
 		return nil, ErrCorrupt
 	}
-	return f, nil
+	return &SegmentFile{f: f}, nil
+}
+
+// DropCorrupt removes a segment that failed a check, so it is refetched.
+func (s *Store) DropCorrupt(seg Segment, why error) {
+	os.Remove(seg.path)
+	s.log.Warn("removed corrupt cached segment", "file", seg.path, "err", why)
 }
 
 // ErrSuperseded means a fill finished after the object was changed or
@@ -211,9 +269,8 @@ func (w *SegmentWriter) Commit(m *Meta) error {
 		return nil // nothing worth a file
 	}
 	dir := w.s.objectDir(w.id)
-	final := filepath.Join(dir, segmentName(m.ETag, w.start, w.start+w.written))
 	w.finished = true
-	if err := publish(w.f, final, true); err != nil {
+	if err := w.publishBytes(dir, m); err != nil {
 		return err
 	}
 	if cur != nil && !cur.Tombstone() && cur.ETag == m.ETag {
@@ -280,7 +337,7 @@ func (s *Store) removeSegmentsExcept(dir, keep string) {
 	}
 	for _, de := range entries {
 		name := de.Name()
-		if strings.HasSuffix(name, ".seg") && (tag == "" || !strings.HasPrefix(name, tag)) {
+		if isSegmentFile(name) && (tag == "" || !strings.HasPrefix(name, tag)) {
 			os.Remove(filepath.Join(dir, name))
 		}
 	}

@@ -51,6 +51,8 @@ type Store struct {
 	locks    string
 	instance string // unique per process: host, pid and a random suffix
 	log      *slog.Logger
+	// compression: see EnableCompression.
+	compression bool
 }
 
 // Open prepares dir for use, creating it if needed, and removes temp files
