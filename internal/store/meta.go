@@ -115,5 +115,7 @@ func (s *Store) WriteMeta(m *Meta) error {
 	}
 	// No fsync: a torn or empty meta.json fails to parse and is a miss, and
 	// a crash can only leave the old or the new version otherwise.
-	return publish(f, filepath.Join(s.objectDir(id), "meta.json"), false)
+	err = publish(f, filepath.Join(s.objectDir(id), "meta.json"), false)
+	s.changed(id)
+	return err
 }

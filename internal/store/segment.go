@@ -270,7 +270,9 @@ func (w *SegmentWriter) Commit(m *Meta) error {
 	}
 	dir := w.s.objectDir(w.id)
 	w.finished = true
-	if err := w.publishBytes(dir, m); err != nil {
+	err = w.publishBytes(dir, m)
+	w.s.changed(w.id)
+	if err != nil {
 		return err
 	}
 	if cur != nil && !cur.Tombstone() && cur.ETag == m.ETag {

@@ -53,6 +53,7 @@ type Store struct {
 	log      *slog.Logger
 	// compression: see EnableCompression.
 	compression bool
+	onChange    func(ObjectID)
 }
 
 // Open prepares dir for use, creating it if needed, and removes temp files
