@@ -19,6 +19,7 @@ import (
 	"github.com/s3cache/s3cache/internal/observe"
 	"github.com/s3cache/s3cache/internal/origin"
 	"github.com/s3cache/s3cache/internal/proxy"
+	"github.com/s3cache/s3cache/internal/ram"
 	"github.com/s3cache/s3cache/internal/s3req"
 	"github.com/s3cache/s3cache/internal/store"
 )
@@ -30,32 +31,30 @@ var version = "dev"
 const drainTimeout = 30 * time.Second
 
 func main() {
+	if code, ok := runSubcommand(os.Args[1:]); ok {
+		os.Exit(code)
+	}
 	cfg, err := config.Load("s3cache", os.Args[1:])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "s3cache:", err)
 		os.Exit(2)
 	}
-	log := newLogger(cfg)
+	ops, err := newOperations(cfg, os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "s3cache:", err)
+		os.Exit(2)
+	}
+	log := ops.log
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg, log); err != nil {
+	if err := run(ctx, cfg, log, ops); err != nil {
 		log.Error("s3cache stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-func newLogger(cfg config.Config) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.LogLevel))
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
-}
-
 // run serves until ctx is cancelled, then drains.
-func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+func run(ctx context.Context, cfg config.Config, log *slog.Logger, ops *operations) error {
 	started := time.Now()
 	st, err := store.Open(cfg.CacheDir, log)
 	if err != nil {
@@ -79,7 +78,12 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer oc.Close()
+	tier, err := ram.New(st, ram.Config{MaxBytes: int64(cfg.MaxRAMCacheSize), MaxSegment: int64(cfg.RAMMaxSegment)})
+	if err != nil {
+		return fmt.Errorf("ram tier: %w", err)
+	}
 	rc := cache.New(st, oc, cache.Config{
+		RAM:         tier,
 		Settings:    cache.Settings{GetTTL: cfg.GetTTL.D(), HeadTTL: cfg.HeadTTL.D()},
 		WaitTimeout: cfg.FirstByteTimeout.D(),
 	}, log)
@@ -91,6 +95,9 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Connect: edge.connect,
 		Log:     log,
 	})
+	ops.start(ctx, st, started)
+	defer ops.stop()
+	served := ops.wrap(handler)
 
 	var servers []*http.Server
 	start := func(name, addr string, h http.Handler) error {
@@ -121,9 +128,11 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		name, addr string
 		h          http.Handler
 	}{
-		{"s3", cfg.Listen, handler},
-		{"forward proxy", cfg.ListenProxy, handler},
+		{"s3", cfg.Listen, served},
+		{"forward proxy", cfg.ListenProxy, served},
 		{"health", cfg.Health, observe.HealthHandler(st, started, version)},
+		{"metrics", cfg.Metrics, ops.metricsHandler()},
+		{"dashboard", cfg.Dashboard, ops.dashboardHandler()},
 	}
 	for _, l := range listeners {
 		if err := start(l.name, l.addr, l.h); err != nil {
@@ -134,11 +143,6 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := edge.serveTLS(ctx, cfg.ListenTLS, log); err != nil {
 		shutdown(servers, log)
 		return err
-	}
-	for name, addr := range map[string]string{"metrics": cfg.Metrics, "dashboard": cfg.Dashboard} {
-		if addr != "" {
-			log.Warn("listener not available in this build; ignoring", "listener", name, "addr", addr)
-		}
 	}
 	log.Info("s3cache started", "version", version, "origin", originName(cfg.Origin), "cache_dir", cfg.CacheDir,
 		"get_ttl", cfg.GetTTL, "head_ttl", cfg.HeadTTL)

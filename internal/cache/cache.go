@@ -8,6 +8,7 @@ import (
 
 	"github.com/s3cache/s3cache/internal/fill"
 	"github.com/s3cache/s3cache/internal/origin"
+	"github.com/s3cache/s3cache/internal/ram"
 	"github.com/s3cache/s3cache/internal/relay"
 	"github.com/s3cache/s3cache/internal/s3req"
 	"github.com/s3cache/s3cache/internal/store"
@@ -35,6 +36,8 @@ type Config struct {
 	Settings
 	// Rules, when set, override Settings per bucket and key.
 	Rules Rules
+	// RAM, when set, is the in-memory tier consulted before the disk.
+	RAM *ram.Tier
 	// WaitTimeout bounds how long a request waits for another request's
 	// fetch of the same object to get S3's answer before fetching itself.
 	WaitTimeout time.Duration
@@ -85,7 +88,11 @@ func (c *Cache) bypass(req *s3req.Request) string {
 }
 
 func (c *Cache) lookup(id store.ObjectID) *store.Entry {
-	e, err := c.store.Lookup(id)
+	lookup := c.store.Lookup
+	if c.cfg.RAM != nil {
+		lookup = c.cfg.RAM.Lookup
+	}
+	e, err := lookup(id)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotCached) {
 			c.log.Warn("cache lookup failed; treating as a miss", "object", id, "err", err)

@@ -288,6 +288,10 @@ func (c *Cache) streamPieces(ctx context.Context, w http.ResponseWriter, pieces 
 	for i := range pieces {
 		p := &pieces[i]
 		switch {
+		case p.mem != nil:
+			if _, err := w.Write(p.mem); err != nil {
+				return errClientGone
+			}
 		case p.file != nil:
 			off, err := copySegment(w, p)
 			if errors.Is(err, compress.ErrCorrupt) {

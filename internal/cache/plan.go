@@ -1,6 +1,11 @@
 package cache
 
 import (
+	"errors"
+	"io"
+
+	"github.com/s3cache/s3cache/internal/compress"
+	"github.com/s3cache/s3cache/internal/ram"
 	"github.com/s3cache/s3cache/internal/store"
 )
 
@@ -12,17 +17,18 @@ const joinGapBelow = 1 << 20
 const maxGaps = 8
 
 // piece is a stretch [start, end) of a response, served from exactly one
-// place: an open segment file, a fill in flight, or nowhere yet (missing).
+// place: RAM, an open segment file, a fill in flight, or nowhere yet
+// (missing).
 type piece struct {
 	start, end int64
 	file       *store.SegmentFile // cached: the segment holding start at fileOff
 	seg        store.Segment
 	fileOff    int64
+	mem        []byte // cached in RAM: the bytes of exactly [start, end)
 	fill       source // arriving: a fill in flight here or in another instance
-	own        bool   // fill is a gap fetch made for this request
 }
 
-func (p *piece) missing() bool { return p.file == nil && p.fill == nil }
+func (p *piece) missing() bool { return p.file == nil && p.fill == nil && p.mem == nil }
 
 // release closes what the piece holds.
 func (p *piece) release() {
@@ -62,12 +68,17 @@ func (c *Cache) plan(e *store.Entry, start, end int64) []piece {
 	skip := map[int]bool{} // segments that failed to open
 	for p := start; p < end; {
 		if seg, i, ok := bestSegment(e.Segments, p, skip); ok {
+			to := min(seg.End, end)
+			if b := c.segmentBytes(e.Meta, seg); b != nil {
+				pieces = append(pieces, piece{start: p, end: to, mem: b[p-seg.Start : to-seg.Start]})
+				p = to
+				continue
+			}
 			f, err := c.store.OpenSegment(seg)
 			if err != nil {
 				skip[i] = true
 				continue
 			}
-			to := min(seg.End, end)
 			pieces = append(pieces, piece{start: p, end: to, file: f, seg: seg, fileOff: p - seg.Start})
 			p = to
 			continue
@@ -144,4 +155,32 @@ func joinIslandsBelow(pieces []piece, limit int64) []piece {
 		out = append(out, p)
 	}
 	return out
+}
+
+// segmentBytes returns a small segment's bytes from the RAM tier, loading
+// them from disk (checksums verified for compressed segments) when the tier
+// may hold them. It returns nil for segments the tier does not take.
+func (c *Cache) segmentBytes(m *store.Meta, seg store.Segment) []byte {
+	n := seg.End - seg.Start
+	if c.cfg.RAM == nil || !c.cfg.RAM.Eligible(n) {
+		return nil
+	}
+	key := ram.SegmentKey{ID: m.ID(), ETag: m.ETag, Start: seg.Start, End: seg.End}
+	if b, ok := c.cfg.RAM.Bytes(key); ok {
+		return b
+	}
+	f, err := c.store.OpenSegment(seg)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, 0); err != nil && !(errors.Is(err, io.EOF) && n == 0) {
+		if errors.Is(err, compress.ErrCorrupt) {
+			c.store.DropCorrupt(seg, err)
+		}
+		return nil
+	}
+	c.cfg.RAM.Keep(key, b)
+	return b
 }

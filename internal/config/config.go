@@ -38,10 +38,12 @@ type Config struct {
 	AllowCIDRs        []string      `yaml:"allow_cidrs" usage:"private or loopback networks upstream connections may reach"`
 
 	// Cache.
-	CacheDir    string   `yaml:"cache_dir" usage:"cache directory (may be shared by several instances over NFS)"`
-	Compression bool     `yaml:"compression" usage:"store compressible objects as checksummed LZ4 frames (already-compressed data stays raw)"`
-	GetTTL      Duration `yaml:"get_ttl" usage:"how long cached object data is served without asking S3"`
-	HeadTTL     Duration `yaml:"head_ttl" usage:"how long cached HEAD metadata is served without asking S3"`
+	CacheDir        string   `yaml:"cache_dir" usage:"cache directory (may be shared by several instances over NFS)"`
+	MaxRAMCacheSize ByteSize `yaml:"max_ram_cache_size" usage:"memory for hot small segments (0 disables the byte tier)"`
+	RAMMaxSegment   ByteSize `yaml:"ram_max_segment" usage:"largest segment kept in memory"`
+	Compression     bool     `yaml:"compression" usage:"store compressible objects as checksummed LZ4 frames (already-compressed data stays raw)"`
+	GetTTL          Duration `yaml:"get_ttl" usage:"how long cached object data is served without asking S3"`
+	HeadTTL         Duration `yaml:"head_ttl" usage:"how long cached HEAD metadata is served without asking S3"`
 
 	// Logging.
 	LogLevel  string `yaml:"log_level" usage:"debug, info, warn or error"`
@@ -71,6 +73,8 @@ func Default() Config {
 		MaxIdleConns:     100,
 		CacheDir:         "/var/cache/s3cache",
 		Compression:      true,
+		MaxRAMCacheSize:  512 << 20,
+		RAMMaxSegment:    1 << 20,
 		// Ten years: S3 objects are immutable per ETag, so "forever" is the
 		// natural default; overwrites through the proxy invalidate.
 		GetTTL:    Duration(10 * 365 * 24 * time.Hour),
