@@ -27,6 +27,7 @@ func (l *limiter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case l.slots <- struct{}{}:
 	default:
 		l.metrics.Rejected(RejectConcurrency)
+		MarkLocalError(r.Context())
 		w.Header().Set("Retry-After", "1")
 		s3err.Write(w, r, http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate.")
 		return

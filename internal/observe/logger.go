@@ -7,10 +7,13 @@ import (
 )
 
 // NewLogger returns the application logger: text or JSON records on w at
-// the level level holds (change it to change verbosity while running), with
-// warnings and errors also kept in recent when it is not nil.
+// the level level holds (change it to change verbosity while running; nil
+// means info), with warnings and errors also kept in recent when it is not nil.
 func NewLogger(w io.Writer, format string, level *slog.LevelVar, recent *ErrorRing) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{}
+	if level != nil {
+		opts.Level = level
+	}
 	var h slog.Handler
 	if format == "json" {
 		h = slog.NewJSONHandler(w, opts)

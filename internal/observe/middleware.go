@@ -46,9 +46,9 @@ func (m *middleware) finish(rec *Record, rw *recordingWriter, aborted bool) {
 	}
 	rec.Aborted = aborted
 	rec.Duration = m.now().Sub(rec.Start)
-	rec.Outcome = outcomeOf(rec.XCache, rec.Status)
-	rec.Source = sourceOf(rec.Outcome, rec.noted)
 	rec.ErrorCode = errorCode(rw.errBody)
+	rec.Outcome = outcomeOf(rec)
+	rec.Source = sourceOf(rec.Outcome, rec.noted)
 	for _, s := range m.sinks {
 		s.Finished(rec)
 	}

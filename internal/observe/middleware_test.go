@@ -43,11 +43,16 @@ func TestWrapCountsOutcomesAndBytes(t *testing.T) {
 			w.Header().Set("X-Cache", "PARTIAL")
 			w.WriteHeader(http.StatusPartialContent)
 			io.WriteString(w, "abcd")
+		case "/b/relayed-503":
+			// S3's own SlowDown, relayed: not an error of s3cache's.
+			w.Header().Set("X-Cache", "BYPASS")
+			w.WriteHeader(http.StatusServiceUnavailable)
 		default:
-			s3err.Write(w, r, http.StatusServiceUnavailable, "SlowDown", "slow down")
+			// What relay.UpstreamError answers when S3 cannot be reached.
+			s3err.Write(w, r, http.StatusBadGateway, "BadGateway", "s3cache: cannot reach the origin")
 		}
 	}), s3req.Options{Origin: "http://origin"}, m)
-	for _, path := range []string{"/b/hit", "/b/hit", "/b/miss", "/c/partial", "/b/error"} {
+	for _, path := range []string{"/b/hit", "/b/hit", "/b/miss", "/c/partial", "/b/error", "/b/relayed-503"} {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil))
 	}
 	g := mustGather(t, m)
@@ -61,12 +66,13 @@ func TestWrapCountsOutcomesAndBytes(t *testing.T) {
 		{"misses", g.sum("s3cache_requests_total", "outcome", "miss"), 1, ""},
 		{"partial", g.sum("s3cache_requests_total", "outcome", "partial"), 1, ""},
 		{"errors", g.sum("s3cache_requests_total", "outcome", "error", "status_class", "5xx"), 1, ""},
+		{"relayed 503", g.sum("s3cache_requests_total", "outcome", "bypass", "status_class", "5xx"), 1, ""},
 		{"cache bytes", g.sum("s3cache_response_bytes_total", "source", "cache"), 20, ""},
 		{"origin bytes", g.sum("s3cache_response_bytes_total", "source", "origin"), 3, ""},
 		{"mixed bytes", g.sum("s3cache_response_bytes_total", "source", "mixed"), 4, ""},
 		{"in flight", g.sum("s3cache_requests_in_flight"), 0, ""},
-		{"latency samples", g.sum("s3cache_request_duration_seconds"), 5, ""},
-		{"first bucket labelled", g.sum("s3cache_bucket_requests_total", "bucket", "b"), 4, ""},
+		{"latency samples", g.sum("s3cache_request_duration_seconds"), 6, ""},
+		{"first bucket labelled", g.sum("s3cache_bucket_requests_total", "bucket", "b"), 5, ""},
 		{"capped bucket", g.sum("s3cache_bucket_requests_total", "bucket", "other"), 1, ""},
 	}
 	for _, c := range checks {
@@ -90,6 +96,7 @@ func TestWrapRecordsErrorCodeAndAbort(t *testing.T) {
 			w.WriteHeader(http.StatusOK)
 			panic(http.ErrAbortHandler)
 		}
+		MarkLocalError(r.Context())
 		s3err.Write(w, r, http.StatusServiceUnavailable, "SlowDown", "slow down")
 	}), s3req.Options{}, sink)
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/b/k", nil))

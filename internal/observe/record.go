@@ -9,8 +9,8 @@ import (
 	"github.com/s3cache/s3cache/internal/s3req"
 )
 
-// Outcome labels: the X-Cache values in lower case, plus error for responses
-// s3cache made itself (S3-style errors without X-Cache) and none for the rare
+// Outcome labels: the X-Cache values in lower case, plus error for error
+// responses s3cache made itself (see MarkLocalError) and none for the rare
 // success that carries no X-Cache.
 const (
 	OutcomeHit         = "hit"
@@ -64,6 +64,7 @@ type Record struct {
 	ErrorCode string
 
 	noted string // source noted by the handler through the context
+	local bool   // the handler said it made this error response itself
 }
 
 // Sink consumes request records. Started is called when a request arrives,
@@ -74,9 +75,20 @@ type Sink interface {
 	Finished(*Record)
 }
 
-// outcomeOf maps an X-Cache value and status to an outcome label.
-func outcomeOf(xcache string, status int) string {
-	switch strings.ToUpper(strings.TrimSpace(xcache)) {
+// localErrorCodes are error codes S3 never sends: a response carrying one
+// was made by s3cache (relay's answers when the origin cannot be reached).
+var localErrorCodes = map[string]bool{"BadGateway": true, "GatewayTimeout": true}
+
+// outcomeOf maps the response to an outcome label. An error response is
+// s3cache's own when the handler marked it, when it has no X-Cache, or when
+// its code is one S3 never sends.
+func outcomeOf(rec *Record) string {
+	if rec.Status >= 400 || rec.Status == 0 {
+		if rec.local || rec.XCache == "" || localErrorCodes[rec.ErrorCode] {
+			return OutcomeError
+		}
+	}
+	switch strings.ToUpper(strings.TrimSpace(rec.XCache)) {
 	case "HIT":
 		return OutcomeHit
 	case "MISS":
@@ -87,11 +99,6 @@ func outcomeOf(xcache string, status int) string {
 		return OutcomeRevalidated
 	case "BYPASS":
 		return OutcomeBypass
-	case "":
-		if status >= 400 || status == 0 {
-			return OutcomeError
-		}
-		return OutcomeNone
 	}
 	return OutcomeNone
 }
@@ -128,5 +135,15 @@ type noteKey struct{}
 func NoteSource(ctx context.Context, source string) {
 	if rec, ok := ctx.Value(noteKey{}).(*Record); ok {
 		rec.noted = source
+	}
+}
+
+// MarkLocalError says the error response being written was made by s3cache
+// itself (not relayed from S3), so it counts as outcome "error" whatever
+// X-Cache it carries. Call it from the request's goroutine; it does nothing
+// outside a request wrapped by Wrap.
+func MarkLocalError(ctx context.Context) {
+	if rec, ok := ctx.Value(noteKey{}).(*Record); ok {
+		rec.local = true
 	}
 }
