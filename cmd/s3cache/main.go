@@ -73,6 +73,12 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, ops *operatio
 		MaxIdleConnsPerHost: cfg.MaxIdleConns,
 		DialContext:         edge.dial,
 		AllowHost:           edge.policy.AllowHost,
+		Resilience: origin.Resilience{
+			HedgeAfter:    cfg.HedgeAfter.D(),
+			HedgeFraction: cfg.HedgeFraction,
+			IdleTimeout:   cfg.IdleTimeout.D(),
+			Retries:       cfg.UpstreamRetries,
+		},
 	})
 	if err != nil {
 		return err

@@ -25,6 +25,10 @@ type Config struct {
 	OriginCA         string   `yaml:"origin_ca" usage:"PEM file with extra CA certificates trusted for the origin"`
 	ConnectTimeout   Duration `yaml:"connect_timeout" usage:"upstream TCP+TLS connect timeout"`
 	FirstByteTimeout Duration `yaml:"first_byte_timeout" usage:"time to wait for upstream response headers"`
+	HedgeAfter       Duration `yaml:"hedge_after" usage:"send a second copy of a GET/HEAD with no answer after this long (0 disables hedging)"`
+	HedgeFraction    float64  `yaml:"hedge_fraction" usage:"largest share of upstream requests that may be hedged"`
+	IdleTimeout      Duration `yaml:"upstream_idle_timeout" usage:"abort an upstream body that sends nothing for this long"`
+	UpstreamRetries  int      `yaml:"upstream_retries" usage:"retries of a GET/HEAD whose connection failed before any answer"`
 	MaxIdleConns     int      `yaml:"max_idle_conns_per_host" usage:"pooled keep-alive connections kept per upstream host"`
 	// VirtualHostDomains are the S3 endpoint domains, besides AWS's own, under
 	// which a request's Host names the bucket (bucket.DOMAIN).
@@ -71,6 +75,9 @@ func Default() Config {
 		ConnectTimeout:   Duration(10 * time.Second),
 		FirstByteTimeout: Duration(30 * time.Second),
 		MaxIdleConns:     100,
+		HedgeFraction:    0.1,
+		IdleTimeout:      Duration(30 * time.Second),
+		UpstreamRetries:  2,
 		CacheDir:         "/var/cache/s3cache",
 		Compression:      true,
 		MaxRAMCacheSize:  512 << 20,

@@ -30,6 +30,7 @@ type Config struct {
 	// AllowHost, when set, vets the Host of requests sent to their own
 	// Host (no URL): S3 endpoints yes, anything else no (SSRF).
 	AllowHost func(host string) error
+	Resilience
 }
 
 // Client forwards requests to the origin.
@@ -37,11 +38,13 @@ type Client struct {
 	base      *url.URL // nil: use the request's Host
 	transport *http.Transport
 	allowHost func(host string) error
+	res       Resilience
+	budget    hedgeBudget
 }
 
 // New builds a client with a pooled transport.
 func New(cfg Config) (*Client, error) {
-	c := &Client{allowHost: cfg.AllowHost}
+	c := &Client{allowHost: cfg.AllowHost, res: cfg.Resilience}
 	if cfg.URL != "" {
 		u, err := url.Parse(cfg.URL)
 		if err != nil {
@@ -145,9 +148,10 @@ func (c *Client) NewRequest(ctx context.Context, r *http.Request) (*http.Request
 	return out, nil
 }
 
-// RoundTrip sends one request upstream without following redirects.
+// RoundTrip sends one request upstream without following redirects, with
+// the configured retries, hedging and idle watchdog.
 func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
-	return c.transport.RoundTrip(req)
+	return c.roundTripResilient(req)
 }
 
 // requestTarget returns the raw path and raw query exactly as the client
