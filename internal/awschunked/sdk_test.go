@@ -70,12 +70,15 @@ func startCapture(t *testing.T, useTLS bool, optFns ...func(*s3.Options)) (*capt
 	httpClient := srv.Client()
 	t.Cleanup(httpClient.CloseIdleConnections)
 	opts := s3.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(srv.URL),
-		UsePathStyle: true,
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
-		HTTPClient:   httpClient,
-		Retryer:      aws.NopRetryer{},
+		// What config.LoadDefaultConfig resolves when nothing overrides it;
+		// the zero value of s3.Options means no checksum unless required.
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
+		Region:                     "us-east-1",
+		BaseEndpoint:               aws.String(srv.URL),
+		UsePathStyle:               true,
+		Credentials:                credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		HTTPClient:                 httpClient,
+		Retryer:                    aws.NopRetryer{},
 	}
 	for _, fn := range optFns {
 		fn(&opts)
@@ -90,6 +93,21 @@ func randomPayload(t *testing.T, n int) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// putRandom has the client PUT size random bytes and returns them with
+// what the server received.
+func putRandom(t *testing.T, capture *captureServer, client *s3.Client, size int, optFns ...func(*s3.PutObjectInput)) ([]byte, capturedRequest) {
+	t.Helper()
+	payload := randomPayload(t, size)
+	in := &s3.PutObjectInput{Bucket: aws.String("bucket"), Key: aws.String("key"), Body: bytes.NewReader(payload)}
+	for _, fn := range optFns {
+		fn(in)
+	}
+	if _, err := client.PutObject(context.Background(), in); err != nil {
+		t.Fatalf("PutObject of %d bytes: %v", size, err)
+	}
+	return payload, capture.last(t)
 }
 
 // checkDecodes decodes a captured aws-chunked body and compares it with
@@ -116,20 +134,13 @@ func checkDecodes(t *testing.T, req capturedRequest, payload []byte) *decoder {
 	return d
 }
 
-// Over HTTPS with default checksum settings the SDK sends
+// Over HTTPS with default checksum settings (WhenSupported) the SDK sends
 // STREAMING-UNSIGNED-PAYLOAD-TRAILER: unsigned 64 KiB chunks and an
 // x-amz-checksum-crc32 trailer.
 func TestSDKPutObjectOverTLSDefaults(t *testing.T) {
 	capture, client := startCapture(t, true)
 	for _, size := range []int{1, 65535, 65536, 65537, 300_007} {
-		payload := randomPayload(t, size)
-		_, err := client.PutObject(context.Background(), &s3.PutObjectInput{
-			Bucket: aws.String("bucket"), Key: aws.String("key"), Body: bytes.NewReader(payload),
-		})
-		if err != nil {
-			t.Fatalf("PutObject of %d bytes: %v", size, err)
-		}
-		req := capture.last(t)
+		payload, req := putRandom(t, capture, client, size)
 		if got := req.header.Get("X-Amz-Content-Sha256"); got != StreamingUnsignedTrailer {
 			t.Fatalf("x-amz-content-sha256 %q", got)
 		}
@@ -163,15 +174,10 @@ func TestSDKPutEmptyObjectOverTLS(t *testing.T) {
 
 func TestSDKPutObjectOverTLSWithCRC64NVME(t *testing.T) {
 	capture, client := startCapture(t, true)
-	payload := randomPayload(t, 200_000)
-	_, err := client.PutObject(context.Background(), &s3.PutObjectInput{
-		Bucket: aws.String("bucket"), Key: aws.String("key"), Body: bytes.NewReader(payload),
-		ChecksumAlgorithm: types.ChecksumAlgorithmCrc64nvme,
+	payload, req := putRandom(t, capture, client, 200_000, func(in *s3.PutObjectInput) {
+		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc64nvme
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := checkDecodes(t, capture.last(t), payload)
+	d := checkDecodes(t, req, payload)
 	var sum [8]byte
 	binary.BigEndian.PutUint64(sum[:], crc64.Checksum(payload, crc64.MakeTable(0x9a6c9329ac4bc9b5)))
 	if got, want := d.Trailers().Get("X-Amz-Checksum-Crc64nvme"), base64.StdEncoding.EncodeToString(sum[:]); got != want {
@@ -192,22 +198,17 @@ func TestSDKUploadPartOverTLS(t *testing.T) {
 	checkDecodes(t, capture.last(t), payload)
 }
 
-// With checksums only when required, PutObject over HTTPS is a plain
+// With checksums only when required, or with s3.Options' zero value
+// (Unset, which s3.New leaves as is), PutObject over HTTPS is a plain
 // UNSIGNED-PAYLOAD body: nothing to decode.
-func TestSDKPutObjectOverTLSChecksumWhenRequired(t *testing.T) {
-	capture, client := startCapture(t, true, func(o *s3.Options) {
-		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
-	})
-	payload := randomPayload(t, 70_000)
-	_, err := client.PutObject(context.Background(), &s3.PutObjectInput{
-		Bucket: aws.String("bucket"), Key: aws.String("key"), Body: bytes.NewReader(payload),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := capture.last(t)
-	if Detect(req.header) || !bytes.Equal(req.body, payload) {
-		t.Fatalf("expected a plain body: x-amz-content-sha256 %q, %d bytes", req.header.Get("X-Amz-Content-Sha256"), len(req.body))
+func TestSDKPutObjectOverTLSWithoutDefaultChecksum(t *testing.T) {
+	for _, calc := range []aws.RequestChecksumCalculation{aws.RequestChecksumCalculationWhenRequired, aws.RequestChecksumCalculationUnset} {
+		capture, client := startCapture(t, true, func(o *s3.Options) { o.RequestChecksumCalculation = calc })
+		payload, req := putRandom(t, capture, client, 70_000)
+		if Detect(req.header) || !bytes.Equal(req.body, payload) || req.header.Get("X-Amz-Content-Sha256") != "UNSIGNED-PAYLOAD" {
+			t.Fatalf("calculation %v: expected a plain body: x-amz-content-sha256 %q, %d bytes",
+				calc, req.header.Get("X-Amz-Content-Sha256"), len(req.body))
+		}
 	}
 }
 
@@ -215,16 +216,9 @@ func TestSDKPutObjectOverTLSChecksumWhenRequired(t *testing.T) {
 // aws-sdk-go-v2 never uses aws-chunked: trailing checksums need TLS, so it
 // sends the body as is, signed with its SHA-256, and the CRC32 in a header.
 func TestSDKPutObjectOverPlainHTTPIsNotChunked(t *testing.T) {
-	for _, calc := range []aws.RequestChecksumCalculation{aws.RequestChecksumCalculationWhenSupported, aws.RequestChecksumCalculationWhenRequired} {
+	for _, calc := range []aws.RequestChecksumCalculation{aws.RequestChecksumCalculationWhenSupported, aws.RequestChecksumCalculationWhenRequired, aws.RequestChecksumCalculationUnset} {
 		capture, client := startCapture(t, false, func(o *s3.Options) { o.RequestChecksumCalculation = calc })
-		payload := randomPayload(t, 70_000)
-		_, err := client.PutObject(context.Background(), &s3.PutObjectInput{
-			Bucket: aws.String("bucket"), Key: aws.String("key"), Body: bytes.NewReader(payload),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		req := capture.last(t)
+		payload, req := putRandom(t, capture, client, 70_000)
 		if Detect(req.header) || !bytes.Equal(req.body, payload) {
 			t.Fatalf("calculation %v: x-amz-content-sha256 %q, content-encoding %q, %d bytes",
 				calc, req.header.Get("X-Amz-Content-Sha256"), req.header.Get("Content-Encoding"), len(req.body))
