@@ -10,7 +10,8 @@ import (
 // cmdPurge runs `s3cache purge bucket[/prefix] --cache-dir DIR`. It
 // invalidates each matching object exactly as a write through the proxy
 // does: a tombstone newer than any fill in flight, then the bytes are
-// removed. Running instances stop serving the object at their next lookup.
+// removed. Running instances stop serving the object once their RAM tier
+// re-checks the directory (at most a second later).
 func cmdPurge(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var dirFlags cacheDirFlags
 	fs := newFlagSet("s3cache purge", stderr, "s3cache purge bucket[/prefix] [--cache-dir DIR] [--dry-run]")
@@ -66,7 +67,7 @@ func cmdPurge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stdout, "%d objects would be purged\n", len(entries))
 		return 0
 	}
-	fmt.Fprintf(stdout, "%d objects purged, %s freed\n", purged, humanBytes(bytes))
+	fmt.Fprintf(stdout, "%d objects purged, %s freed (running instances stop serving them within about a second)\n", purged, humanBytes(bytes))
 	if failed > 0 {
 		fmt.Fprintf(stderr, "s3cache purge: %d objects could not be purged\n", failed)
 		return 1

@@ -65,7 +65,7 @@ func (p *warmProgress) draw(sum *warmSummary, last bool) {
 		fmt.Fprintf(p.w, "\r%s\n", line)
 	case p.tty:
 		fmt.Fprintf(p.w, "\r%s", line)
-	case !last:
+	default:
 		fmt.Fprintln(p.w, line)
 	}
 }
