@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -88,7 +89,10 @@ func (s *Store) stealIfStale(path string) bool {
 		return errors.Is(err, fs.ErrNotExist)
 	}
 	if time.Since(info.ModTime()) < StaleAfter {
-		return false
+		li, ok := s.readLockFile(path)
+		if !ok || !s.ownerDead(li.Owner) {
+			return false
+		}
 	}
 	aside := filepath.Join(s.tmp, filepath.Base(path)+"."+strconv.FormatInt(time.Now().UnixNano(), 36)+".stale")
 	if err := os.Rename(path, aside); err != nil {
@@ -158,17 +162,44 @@ func (s *Store) FillLocks(id ObjectID) []LockInfo {
 	return out
 }
 
+// readLock returns a live lock's content: not stale, and not owned by a
+// process of this host that no longer exists.
 func (s *Store) readLock(path string) (LockInfo, bool) {
 	st, err := os.Stat(path)
 	if err != nil || time.Since(st.ModTime()) >= StaleAfter {
 		return LockInfo{}, false
 	}
+	li, ok := s.readLockFile(path)
+	if !ok || s.ownerDead(li.Owner) {
+		return LockInfo{}, false
+	}
+	return li, true
+}
+
+func (s *Store) readLockFile(path string) (LockInfo, bool) {
 	data, err := os.ReadFile(path)
 	var li LockInfo
 	if err != nil || json.Unmarshal(data, &li) != nil {
 		return LockInfo{}, false
 	}
 	return li, true
+}
+
+// ownerDead reports whether a lock's owner is a process of this host that
+// has exited: then there is no need to wait for its heartbeat to go stale.
+// Owners on other hosts are judged by the heartbeat alone.
+func (s *Store) ownerDead(owner string) bool {
+	host, _ := os.Hostname()
+	rest, ok := strings.CutPrefix(owner, host+"-")
+	if !ok {
+		return false
+	}
+	pidText, _, ok := strings.Cut(rest, "-")
+	pid, err := strconv.Atoi(pidText)
+	if !ok || err != nil || pid <= 0 {
+		return false
+	}
+	return syscall.Kill(pid, 0) == syscall.ESRCH
 }
 
 // LockLive reports whether the lock for (id, start) is still held by a live

@@ -169,3 +169,24 @@ func TestCompressedSegments(t *testing.T) {
 		t.Fatal("corruption not detected")
 	}
 }
+
+func TestFillLockOfDeadOwnerIsStolen(t *testing.T) {
+	s := openTest(t)
+	id := ObjectID{Bucket: "b", Key: "k"}
+	l, err := s.LockFill(id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := openTest(t)
+	other.locks = s.locks // another instance on the same directory
+	if _, err := other.LockFill(id, 0); !errors.Is(err, ErrLocked) {
+		t.Fatalf("a live lock was taken: %v", err)
+	}
+	l.stop <- struct{}{} // stop the heartbeat without removing the lock
+	// Pretend the owner was a process of this host that has exited.
+	host, _ := os.Hostname()
+	os.WriteFile(l.path, []byte(`{"owner":"`+host+`-999999999-x"}`), 0o640)
+	if _, err := other.LockFill(id, 0); err != nil {
+		t.Fatalf("lock of a dead owner not stolen: %v", err)
+	}
+}
