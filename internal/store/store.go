@@ -45,7 +45,7 @@ func (id ObjectID) String() string {
 
 // Store is a cache directory.
 type Store struct {
-	root    string // <cache_dir>/v1
+	root     string // <cache_dir>/v1
 	objects  string
 	tmp      string
 	locks    string
