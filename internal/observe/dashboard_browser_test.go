@@ -135,6 +135,11 @@ func TestDashboardInChromium(t *testing.T) {
 		}
 	}
 
+	metricsText := httptest.NewRecorder()
+	ts.metrics.Handler().ServeHTTP(metricsText, httptest.NewRequest("GET", "/metrics", nil))
+	if err := os.WriteFile(filepath.Join(artifactsDir(t), "dashboard-metrics.txt"), metricsText.Body.Bytes(), 0o644); err != nil {
+		t.Error(err)
+	}
 	shot := filepath.Join(artifactsDir(t), "dashboard.png")
 	os.Remove(shot)
 	headlessChromium(t, dash.URL+"/", "--screenshot="+shot, "--window-size=1280,1000")

@@ -30,18 +30,20 @@ func newTrafficServer(t *testing.T) *trafficServer {
 	ring := NewErrorRing(10)
 	log := NewLogger(io.Discard, "text", nil, ring)
 	fake := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		size, _ := strconv.Atoi(r.URL.Query().Get("size"))
-		switch {
-		case strings.HasSuffix(r.URL.Path, "/hit"):
+		// Paths end in /<outcome>/<size>.
+		parts := strings.Split(r.URL.Path, "/")
+		size, _ := strconv.Atoi(parts[len(parts)-1])
+		switch parts[len(parts)-2] {
+		case "hit":
 			w.Header().Set("X-Cache", "HIT")
-		case strings.HasSuffix(r.URL.Path, "/miss"):
+		case "miss":
 			w.Header().Set("X-Cache", "MISS")
-		case strings.HasSuffix(r.URL.Path, "/partial"):
+		case "partial":
 			w.Header().Set("X-Cache", "PARTIAL")
-		case strings.HasSuffix(r.URL.Path, "/bypass"):
+		case "bypass":
 			w.Header().Set("X-Cache", "BYPASS")
 		default:
-			log.Error("origin unreachable", "object", r.URL.Path)
+			log.Error("origin unreachable", "object", strings.TrimPrefix(r.URL.Path, "/"))
 			http.Error(w, "boom", http.StatusBadGateway)
 			return
 		}
@@ -65,10 +67,10 @@ func (ts *trafficServer) drive(t *testing.T) {
 	t.Helper()
 	paths := []string{}
 	for i := range 6 {
-		paths = append(paths, "/photos/cats/"+strconv.Itoa(i)+"/hit?size=100000")
+		paths = append(paths, "/photos/cats/"+strconv.Itoa(i)+"/hit/100000")
 	}
-	paths = append(paths, "/photos/dogs/miss?size=70000", "/logs/2024/miss?size=5000", "/logs/2024/miss?size=5000",
-		"/photos/cats/partial?size=3000", "/logs/x/bypass?size=10", "/logs/bypass?size=10", "/photos/broken")
+	paths = append(paths, "/photos/dogs/miss/70000", "/logs/2024/miss/5000", "/logs/2024/miss/5000",
+		"/photos/cats/partial/3000", "/logs/x/bypass/10", "/logs/bypass/10", "/photos/broken/error/0")
 	for _, p := range paths {
 		resp, err := http.Get(ts.s3.URL + p)
 		if err != nil {
@@ -162,7 +164,7 @@ func TestDashboardStatsMatchMetrics(t *testing.T) {
 	if len(s.TopBuckets) != 2 || s.TopBuckets[0].Name != "photos" || s.TopBuckets[0].Requests != 9 {
 		t.Errorf("top buckets = %+v", s.TopBuckets)
 	}
-	if len(s.TopPrefixes) == 0 || s.TopPrefixes[0].Name != "photos/cats/" {
+	if len(s.TopPrefixes) == 0 || s.TopPrefixes[0].Name != "photos/cats/" || s.TopPrefixes[len(s.TopPrefixes)-1].Name != "photos/broken/" {
 		t.Errorf("top prefixes = %+v", s.TopPrefixes)
 	}
 	if len(s.RecentErrors) != 1 || s.RecentErrors[0].Message != "origin unreachable" {
