@@ -49,6 +49,9 @@ type Config struct {
 	GetTTL          Duration `yaml:"get_ttl" usage:"how long cached object data is served without asking S3"`
 	HeadTTL         Duration `yaml:"head_ttl" usage:"how long cached HEAD metadata is served without asking S3"`
 
+	// Rules.
+	RulesFile string `yaml:"rules_file" usage:"JSON rules file of per-bucket/per-key settings, reloaded on change (empty: <cache_dir>/rules.json; a missing file means no rules)"`
+
 	// Logging.
 	LogLevel  string `yaml:"log_level" usage:"debug, info, warn or error"`
 	LogFormat string `yaml:"log_format" usage:"text or json"`
