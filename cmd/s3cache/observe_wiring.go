@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/s3cache/s3cache/internal/config"
@@ -36,6 +38,7 @@ type operations struct {
 	dashboard *observe.Dashboard
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
+	hup       chan os.Signal // SIGHUP, caught from the start so it never kills
 }
 
 // reloader applies new settings to a running subsystem.
@@ -47,7 +50,11 @@ type reloader struct {
 // newOperations builds the logger, metrics and access log from cfg. args
 // is the command line, read again on SIGHUP.
 func newOperations(cfg config.Config, args []string) (*operations, error) {
-	o := &operations{args: args, cfg: cfg, level: new(slog.LevelVar), errors: observe.NewErrorRing(50)}
+	o := &operations{args: args, cfg: cfg, level: new(slog.LevelVar), errors: observe.NewErrorRing(50),
+		hup: make(chan os.Signal, 1)}
+	// SIGHUP's default action ends the process: catch it before anything
+	// else, so a reload sent during start-up is not fatal.
+	signal.Notify(o.hup, syscall.SIGHUP)
 	if err := observe.SetLevel(o.level, cfg.LogLevel); err != nil {
 		return nil, err
 	}
@@ -153,6 +160,7 @@ func (o *operations) stop() {
 		o.cancel()
 	}
 	o.wg.Wait()
+	signal.Stop(o.hup)
 	if err := o.access.Close(); err != nil {
 		o.log.Warn("access log not flushed", "err", err)
 	}

@@ -2,24 +2,19 @@ package main
 
 import (
 	"context"
-	"os"
-	"os/signal"
 	"slices"
-	"syscall"
 
 	"github.com/s3cache/s3cache/internal/config"
 )
 
-// watchReload reloads the configuration on each SIGHUP until ctx ends.
+// watchReload reloads the configuration on each SIGHUP until ctx ends. A
+// SIGHUP that arrived during start-up is handled now.
 func (o *operations) watchReload(ctx context.Context) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-hup:
+		case <-o.hup:
 			o.reload()
 		}
 	}

@@ -8,7 +8,8 @@ import (
 
 // Limit serves at most max requests at once; a request beyond that is
 // answered at once with S3's 503 SlowDown and Retry-After, which every SDK
-// retries with backoff. max <= 0 means no limit.
+// retries with backoff. max <= 0 means no limit. CONNECT tunnels are not
+// counted: they are long-lived and carry no S3 request s3cache serves.
 func Limit(next http.Handler, max int, m *Metrics) http.Handler {
 	if max <= 0 {
 		return next
@@ -23,6 +24,10 @@ type limiter struct {
 }
 
 func (l *limiter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodConnect {
+		l.next.ServeHTTP(w, r)
+		return
+	}
 	select {
 	case l.slots <- struct{}{}:
 	default:

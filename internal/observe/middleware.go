@@ -12,6 +12,9 @@ import (
 // request to every sink. The response writer it hands to next keeps
 // io.ReaderFrom (so hits still reach the socket through sendfile),
 // http.Flusher and http.Hijacker, and unwraps for http.ResponseController.
+//
+// CONNECT requests (forward-proxy tunnels) pass through unrecorded: they are
+// not S3 requests, and a tunnel's lifetime would distort the latency figures.
 func Wrap(next http.Handler, parse s3req.Options, sinks ...Sink) http.Handler {
 	return &middleware{next: next, parse: parse, sinks: sinks, now: time.Now}
 }
@@ -24,6 +27,10 @@ type middleware struct {
 }
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodConnect {
+		m.next.ServeHTTP(w, r)
+		return
+	}
 	rec := &Record{Start: m.now(), Request: r, S3: s3req.Parse(r, m.parse), Header: w.Header()}
 	for _, s := range m.sinks {
 		s.Started(rec)

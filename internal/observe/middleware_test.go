@@ -242,6 +242,37 @@ func TestLimitAnswersSlowDown(t *testing.T) {
 	}
 }
 
+func TestConnectTunnelsAreNotRecordedOrLimited(t *testing.T) {
+	m := NewMetrics(MetricsOptions{})
+	sink := &recorderSink{}
+	release, entered := make(chan struct{}), make(chan struct{})
+	tunnels := 0
+	h := Wrap(Limit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodConnect {
+			tunnels++
+			return
+		}
+		close(entered)
+		<-release
+	}), 1, m), s3req.Options{}, m, sink)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/b/k", nil))
+	}()
+	<-entered // the only slot is taken
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodConnect, "bucket.s3.amazonaws.com:443", nil))
+	close(release)
+	<-done
+	if tunnels != 1 || w.Code != http.StatusOK {
+		t.Errorf("CONNECT with the limit reached: served %d, status %d; want served", tunnels, w.Code)
+	}
+	if len(sink.finished) != 1 || sink.finished[0].Request.Method != http.MethodGet {
+		t.Errorf("recorded %d requests, want only the GET", len(sink.finished))
+	}
+}
+
 func TestInstrumentRoundTripperCountsOriginBytes(t *testing.T) {
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
