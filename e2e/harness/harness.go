@@ -307,6 +307,7 @@ type Proc struct {
 	err  error // valid after done
 	// CleanExit makes Stop report a non-zero exit status after SIGTERM.
 	CleanExit bool
+	killed    bool // by Kill: its death is no failure
 }
 
 // StartProc starts argv with stdout and stderr appended to logPath.
@@ -347,6 +348,9 @@ func (p *Proc) Exited() (bool, error) {
 // returns an error if the process had already died on its own.
 func (p *Proc) Stop() error {
 	if done, err := p.Exited(); done {
+		if p.killed {
+			return nil // the test killed it on purpose
+		}
 		return fmt.Errorf("%s had exited by itself: %v", p.Name, err)
 	}
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
@@ -371,6 +375,7 @@ func (p *Proc) LogContains(s string) bool {
 
 // Kill sends SIGKILL to the process group and waits.
 func (p *Proc) Kill() {
+	p.killed = true
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	<-p.done
 }
@@ -545,3 +550,6 @@ func tail(path string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// PID is the process id.
+func (p *Proc) PID() int { return p.cmd.Process.Pid }

@@ -80,9 +80,10 @@ func (c *Cache) ServeGet(w http.ResponseWriter, r *http.Request, req *s3req.Requ
 	}
 	// Cold: if a fetch of this object is already waiting for S3's answer,
 	// wait for it too and then follow its fill instead of fetching again.
-	flight, leader := c.fills.Lead(id)
+	key := fill.FlightKey{ID: id}
+	flight, leader := c.fills.Lead(key)
 	if leader {
-		c.leadColdFetch(w, r, req, id, func() { c.fills.Land(id, flight) })
+		c.leadColdFetch(w, r, req, id, func() { c.fills.Land(key, flight) })
 		return
 	}
 	ctx, cancel := withTimeout(r.Context(), c.cfg.WaitTimeout)
@@ -106,22 +107,33 @@ func (c *Cache) leadColdFetch(w http.ResponseWriter, r *http.Request, req *s3req
 		c.fetchAndFill(w, r, req, id, land, nil)
 		return
 	}
-	lock, err := c.store.LockFill(id, start)
-	if errors.Is(err, store.ErrLocked) {
+	// A few rounds: an owner that dies before S3 answers leaves nothing to
+	// follow, and the next round steals its lock.
+	for round := 0; round < 3; round++ {
+		lock, err := c.store.LockFill(id, start)
+		if !errors.Is(err, store.ErrLocked) {
+			if err != nil {
+				c.log.Warn("cannot take fill lock; fetching without it", "object", id, "err", err)
+			}
+			c.fetchAndFill(w, r, req, id, land, lock)
+			return
+		}
 		ctx, cancel := withTimeout(r.Context(), c.cfg.WaitTimeout)
 		found := c.waitRemoteMeta(ctx, id, start)
 		cancel()
-		land()
-		if found && c.serveCached(w, r, req, id) {
+		if found {
+			land()
+			if c.serveCached(w, r, req, id) {
+				return
+			}
+			break
+		}
+		if r.Context().Err() != nil {
 			return
 		}
-		c.fetchAndFill(w, r, req, id, nil, nil)
-		return
 	}
-	if err != nil {
-		c.log.Warn("cannot take fill lock; fetching without it", "object", id, "err", err)
-	}
-	c.fetchAndFill(w, r, req, id, land, lock)
+	// Nothing to follow: fetch, with this process's waiters following.
+	c.fetchAndFill(w, r, req, id, land, nil)
 }
 
 // coldStart is the first object byte a cold request asks for, when it is
@@ -165,6 +177,16 @@ func (c *Cache) serveCached(w http.ResponseWriter, r *http.Request, req *s3req.R
 	pieces := c.plan(e, sp.start, sp.end)
 	defer func() { releaseAll(pieces) }()
 	if countMissing(pieces) > 0 {
+		// The entry may be a second old (RAM tier) or miss a segment
+		// another instance just published: look at the directory itself
+		// before asking S3 for anything.
+		if fresh, err := c.store.Lookup(id); err == nil && fresh.Meta.ETag == e.Meta.ETag && len(fresh.Segments) > len(e.Segments) {
+			releaseAll(pieces)
+			e = fresh
+			pieces = c.plan(e, sp.start, sp.end)
+		}
+	}
+	if countMissing(pieces) > 0 {
 		if !canFetchGaps(req) {
 			// The signature covers Range: only the client's exact request
 			// can be sent, and its answer is cached as a segment.
@@ -192,18 +214,9 @@ func (c *Cache) serveCached(w http.ResponseWriter, r *http.Request, req *s3req.R
 		outcome = relay.Partial
 	}
 	c.writeObjectHead(w, req, e.Meta, sp, outcome)
-	var resume func(from, to int64) (source, error)
+	var resume resumer
 	if canFetchGaps(req) {
-		resume = func(from, to int64) (source, error) {
-			res := c.fetchGap(r, e.Meta, from, to)
-			if res.resp != nil {
-				res.resp.Body.Close()
-			}
-			if res.fill == nil {
-				return nil, res.err
-			}
-			return res.fill, nil
-		}
+		resume = func(from, to int64) (source, int64, error) { return c.resume(r, e.Meta, from, to) }
 	}
 	if err := c.streamPieces(r.Context(), w, pieces, resume); err != nil {
 		c.log.Debug("cached response stopped", "object", id, "err", err)
@@ -282,9 +295,14 @@ func (c *Cache) writeObjectHead(w http.ResponseWriter, req *s3req.Request, m *st
 	w.WriteHeader(http.StatusPartialContent)
 }
 
-// streamPieces writes the pieces to the client in order. resume, when not
-// nil, fetches [from, to) anew when a followed fill stops early.
-func (c *Cache) streamPieces(ctx context.Context, w http.ResponseWriter, pieces []piece, resume func(from, to int64) (source, error)) error {
+// resumer fetches object bytes from an offset anew, when the source a
+// response was following stopped early. It returns the new source and the
+// offset it reaches.
+type resumer func(from, to int64) (source, int64, error)
+
+// streamPieces writes the pieces to the client in order, resuming (when
+// resume is not nil) after a source that stops early.
+func (c *Cache) streamPieces(ctx context.Context, w http.ResponseWriter, pieces []piece, resume resumer) error {
 	for i := range pieces {
 		p := &pieces[i]
 		switch {
@@ -301,28 +319,18 @@ func (c *Cache) streamPieces(ctx context.Context, w http.ResponseWriter, pieces 
 				if resume == nil {
 					return err
 				}
-				next, rerr := resume(off, p.end)
-				if rerr != nil {
-					return fmt.Errorf("resume at %d: %w", off, rerr)
-				}
-				_, err = streamFill(ctx, w, next, off, p.end)
-				next.Release()
+				err = continueFrom(ctx, w, resume, off, p.end)
 			}
 			if err != nil {
 				return err
 			}
 		case p.fill != nil:
 			off, err := streamFill(ctx, w, p.fill, p.start, p.end)
-			for attempt := 0; err != nil && errors.Is(err, fill.ErrStopped) && resume != nil && attempt < 3; attempt++ {
-				// The fetch this piece followed died (another client
-				// left, or another instance was killed): carry on with
-				// a fetch of this client's own.
-				next, rerr := resume(off, p.end)
-				if rerr != nil {
-					return fmt.Errorf("resume at %d: %w", off, rerr)
-				}
-				off, err = streamFill(ctx, w, next, off, p.end)
-				next.Release()
+			if errors.Is(err, fill.ErrStopped) && resume != nil {
+				// The fetch this piece followed died (its client left, or
+				// another instance was killed): carry on with a fetch of
+				// this request's own.
+				err = continueFrom(ctx, w, resume, off, p.end)
 			}
 			if err != nil {
 				return err
@@ -332,6 +340,60 @@ func (c *Cache) streamPieces(ctx context.Context, w http.ResponseWriter, pieces 
 		}
 	}
 	return nil
+}
+
+// continueFrom streams [off, end) from fresh sources, a few at most.
+func continueFrom(ctx context.Context, w io.Writer, resume resumer, off, end int64) error {
+	for attempt := 0; off < end; attempt++ {
+		if attempt == 4 {
+			return fmt.Errorf("gave up resuming at %d", off)
+		}
+		next, reach, err := resume(off, end)
+		if err != nil {
+			return fmt.Errorf("resume at %d: %w", off, err)
+		}
+		off, err = streamFill(ctx, w, next, off, min(reach, end))
+		next.Release()
+		if err != nil && !errors.Is(err, fill.ErrStopped) {
+			return err
+		}
+	}
+	return nil
+}
+
+// resume gets the bytes from an offset anew: from a fill of this process
+// that covers them, else with a gap fetch of this request's own. Requests
+// resuming at the same offset (all followers of one dead fill stop exactly
+// where its bytes end) share one fetch.
+func (c *Cache) resume(r *http.Request, m *store.Meta, from, to int64) (source, int64, error) {
+	id := m.ID()
+	key := fill.FlightKey{ID: id, From: from}
+	for round := 0; ; round++ {
+		if f := c.fills.Join(id, m.ETag, from); f != nil {
+			return f, f.End, nil
+		}
+		flight, leader := c.fills.Lead(key)
+		if !leader && round < 3 {
+			if !flight.Wait(r.Context()) {
+				return nil, 0, r.Context().Err()
+			}
+			if f := c.fills.Join(id, m.ETag, from); f != nil {
+				return f, f.End, nil
+			}
+			continue // the leader failed: lead the next round
+		}
+		res := c.fetchGap(r, m, from, to)
+		if leader {
+			c.fills.Land(key, flight)
+		}
+		if res.resp != nil {
+			res.resp.Body.Close()
+		}
+		if res.fill == nil {
+			return nil, 0, res.err
+		}
+		return res.fill, res.fill.End, nil
+	}
 }
 
 // copySegment writes a cached piece to the client: raw segments through

@@ -3,7 +3,9 @@ package cache
 import (
 	"context"
 	"io"
+	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/s3cache/s3cache/internal/fill"
@@ -28,10 +30,12 @@ const remotePoll = 10 * time.Millisecond
 // fill lock says whether more is coming: once it is gone (finished, or the
 // owner died and it went stale), the bytes present are all there will be.
 type remoteFill struct {
-	store *store.Store
-	id    store.ObjectID
-	lock  store.LockInfo
-	f     *os.File
+	store   *store.Store
+	meta    *store.Meta
+	lock    store.LockInfo
+	f       *os.File
+	salvage sync.Once
+	log     *slog.Logger
 }
 
 // joinRemote returns a follower of another instance's fill of version m
@@ -45,7 +49,7 @@ func (c *Cache) joinRemote(m *store.Meta, off int64) (*remoteFill, int64) {
 		if err != nil {
 			continue
 		}
-		return &remoteFill{store: c.store, id: m.ID(), lock: li, f: f}, li.End
+		return &remoteFill{store: c.store, meta: m, lock: li, f: f, log: c.log}, li.End
 	}
 	return nil, 0
 }
@@ -64,11 +68,12 @@ func (r *remoteFill) ReadAt(ctx context.Context, p []byte, off int64) (int, erro
 			return r.f.ReadAt(p[:min(int64(len(p)), avail)], rel)
 		}
 		if !lockSeen {
+			r.salvage.Do(func() { r.keep(st.Size()) })
 			return 0, fill.ErrStopped
 		}
 		// Look at the lock only after the size: a writer that finishes
 		// between the two reads is then seen with all its bytes.
-		lockSeen = r.store.LockLive(r.id, r.lock.Start)
+		lockSeen = r.store.LockLive(r.meta.ID(), r.lock.Start)
 		if !lockSeen {
 			continue
 		}
@@ -91,12 +96,34 @@ func (c *Cache) waitRemoteMeta(ctx context.Context, id store.ObjectID, start int
 			return true
 		}
 		if !c.store.LockLive(id, start) {
-			return false
+			// Finished (or died) meanwhile: one last look.
+			return c.lookup(id) != nil
 		}
 		select {
 		case <-ctx.Done():
 			return false
 		case <-time.After(remotePoll):
 		}
+	}
+}
+
+// keep publishes the bytes a dead owner left in its temp file as a segment:
+// they are the object's bytes all the same, and without this they would
+// be lost with the owner. Several followers may do it at once; they write
+// the same bytes under the same name.
+func (r *remoteFill) keep(n int64) {
+	if n <= 0 {
+		return
+	}
+	w, err := r.store.NewSegmentWriter(r.meta.ID(), r.lock.Start, r.lock.Created)
+	if err != nil {
+		return
+	}
+	defer w.Close()
+	if _, err := io.Copy(w, io.NewSectionReader(r.f, 0, n)); err != nil {
+		return
+	}
+	if err := w.Commit(r.meta); err == nil {
+		r.log.Info("kept the bytes of another instance's abandoned fill", "object", r.meta.ID(), "bytes", n)
 	}
 }

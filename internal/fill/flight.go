@@ -23,9 +23,16 @@ func (f *Flight) Wait(ctx context.Context) bool {
 	}
 }
 
-// Lead returns the object's cold flight. leader is true when the caller
-// created it and must Land it once the answer's fill (if any) is registered.
-func (r *Registry) Lead(id store.ObjectID) (f *Flight, leader bool) {
+// FlightKey names what a flight fetches: an object (a cold fetch) or an
+// object from an offset (a resumed fetch).
+type FlightKey struct {
+	ID   store.ObjectID
+	From int64
+}
+
+// Lead returns the flight for key. leader is true when the caller created it
+// and must Land it once the answer's fill (if any) is registered.
+func (r *Registry) Lead(id FlightKey) (f *Flight, leader bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if f, ok := r.flights[id]; ok {
@@ -37,7 +44,7 @@ func (r *Registry) Lead(id store.ObjectID) (f *Flight, leader bool) {
 }
 
 // Land ends a flight, waking its waiters.
-func (r *Registry) Land(id store.ObjectID, f *Flight) {
+func (r *Registry) Land(id FlightKey, f *Flight) {
 	r.mu.Lock()
 	if r.flights[id] == f {
 		delete(r.flights, id)

@@ -10,12 +10,12 @@ import (
 type Registry struct {
 	mu      sync.Mutex
 	fills   map[store.ObjectID][]*Fill
-	flights map[store.ObjectID]*Flight
+	flights map[FlightKey]*Flight
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{fills: map[store.ObjectID][]*Fill{}, flights: map[store.ObjectID]*Flight{}}
+	return &Registry{fills: map[store.ObjectID][]*Fill{}, flights: map[FlightKey]*Flight{}}
 }
 
 // Add lists f as in flight.

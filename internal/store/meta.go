@@ -98,8 +98,10 @@ func (s *Store) readMetaFile(path string, id ObjectID) (*Meta, error) {
 
 // WriteMeta atomically replaces the object's metadata with m.
 func (s *Store) WriteMeta(m *Meta) error {
-	m.Format = metaFormat
-	data, err := json.Marshal(m)
+	// Marshal a copy: m may be shared with a fill goroutine.
+	out := *m
+	out.Format = metaFormat
+	data, err := json.Marshal(&out)
 	if err != nil {
 		return fmt.Errorf("encode cache metadata: %w", err)
 	}
