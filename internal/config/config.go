@@ -49,6 +49,13 @@ type Config struct {
 	GetTTL          Duration `yaml:"get_ttl" usage:"how long cached object data is served without asking S3"`
 	HeadTTL         Duration `yaml:"head_ttl" usage:"how long cached HEAD metadata is served without asking S3"`
 
+	// Capacity: the whole shared cache directory, all instances together.
+	MaxCacheSize           ByteSize `yaml:"max_cache_size" usage:"disk space the cache directory may use across all instances sharing it (0: unlimited)"`
+	EvictionTriggerPercent int      `yaml:"eviction_trigger_percent" usage:"evict when the cache directory passes this percentage of max_cache_size (50-100)"`
+	EvictionTargetPercent  int      `yaml:"eviction_target_percent" usage:"evict down to this percentage of max_cache_size (50-99, below the trigger)"`
+	EvictionPolicy         string   `yaml:"eviction_policy" usage:"tinylfu (access count halved per idle hour) or lru"`
+	ActiveExpiry           bool     `yaml:"active_expiry" usage:"delete objects whose data is older than get_ttl in the background (default: keep them until revalidated or evicted)"`
+
 	// Rules.
 	RulesFile string `yaml:"rules_file" usage:"JSON rules file of per-bucket/per-key settings, reloaded on change (empty: <cache_dir>/rules.json; a missing file means no rules)"`
 
@@ -85,6 +92,11 @@ func Default() Config {
 		Compression:      true,
 		MaxRAMCacheSize:  512 << 20,
 		RAMMaxSegment:    1 << 20,
+
+		EvictionTriggerPercent: 95,
+		EvictionTargetPercent:  80,
+		EvictionPolicy:         "tinylfu",
+
 		// Ten years: S3 objects are immutable per ETag, so "forever" is the
 		// natural default; overwrites through the proxy invalidate.
 		GetTTL:    Duration(10 * 365 * 24 * time.Hour),
@@ -156,6 +168,23 @@ func (c *Config) Validate() error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("config: log_format %q: want text or json", c.LogFormat)
+	}
+	return c.validateCapacity()
+}
+
+func (c *Config) validateCapacity() error {
+	switch {
+	case c.MaxCacheSize < 0:
+		return errors.New("config: max_cache_size cannot be negative")
+	case c.EvictionTriggerPercent < 50 || c.EvictionTriggerPercent > 100:
+		return fmt.Errorf("config: eviction_trigger_percent %d: want 50 to 100", c.EvictionTriggerPercent)
+	case c.EvictionTargetPercent < 50 || c.EvictionTargetPercent >= c.EvictionTriggerPercent:
+		return fmt.Errorf("config: eviction_target_percent %d: want 50 to below eviction_trigger_percent (%d)",
+			c.EvictionTargetPercent, c.EvictionTriggerPercent)
+	case c.EvictionPolicy != "tinylfu" && c.EvictionPolicy != "lru":
+		return fmt.Errorf("config: eviction_policy %q: want tinylfu or lru", c.EvictionPolicy)
+	case c.ActiveExpiry && c.GetTTL <= 0:
+		return errors.New("config: active_expiry needs a positive get_ttl")
 	}
 	return nil
 }
