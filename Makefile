@@ -5,7 +5,7 @@ BIN       ?= bin/s3cache
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build test unit e2e race lint fmt vet demo s3server clean
+.PHONY: all build test unit e2e race lint fmt vet demo s3server test-deps clean
 
 all: build
 
@@ -15,7 +15,7 @@ build:
 # Everything: installs the local S3 server the e2e tests need (pinned
 # versitygw into .tools/bin; minutes the first time, instant after), then vet
 # and every test. S3CACHE_E2E_REQUIRE=1 turns a missing server into a failure.
-test: s3server
+test: s3server test-deps
 	$(GO) vet ./...
 	S3CACHE_E2E_REQUIRE=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
@@ -33,6 +33,10 @@ race: s3server
 
 s3server:
 	scripts/s3server.sh install
+
+# Debian packages the tests need (Chromium for the dashboard test).
+test-deps:
+	scripts/test-deps.sh
 
 fmt:
 	gofmt -w $$(find . -name '*.go' -not -path './.tools/*')

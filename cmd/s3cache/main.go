@@ -20,6 +20,7 @@ import (
 	"github.com/s3cache/s3cache/internal/origin"
 	"github.com/s3cache/s3cache/internal/proxy"
 	"github.com/s3cache/s3cache/internal/ram"
+	"github.com/s3cache/s3cache/internal/rules"
 	"github.com/s3cache/s3cache/internal/s3req"
 	"github.com/s3cache/s3cache/internal/store"
 )
@@ -73,6 +74,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, ops *operatio
 		MaxIdleConnsPerHost: cfg.MaxIdleConns,
 		DialContext:         edge.dial,
 		AllowHost:           edge.policy.AllowHost,
+		WrapTransport:       ops.metrics.InstrumentRoundTripper,
 		Resilience: origin.Resilience{
 			HedgeAfter:    cfg.HedgeAfter.D(),
 			HedgeFraction: cfg.HedgeFraction,
@@ -88,11 +90,26 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, ops *operatio
 	if err != nil {
 		return fmt.Errorf("ram tier: %w", err)
 	}
+	rulesPath := cfg.RulesFile
+	if rulesPath == "" {
+		rulesPath = rules.DefaultPath(cfg.CacheDir)
+	}
+	ruleSet, err := rules.Watch(ctx, rulesPath, log)
+	if err != nil {
+		// A rule may be what enforces TTL 0 (S3 authorizing every read):
+		// better not to start than to serve without it.
+		return fmt.Errorf("rules file: %w", err)
+	}
 	rc := cache.New(st, oc, cache.Config{
 		RAM:         tier,
+		Rules:       ruleSet,
+		Events:      ops.metrics,
 		Settings:    cache.Settings{GetTTL: cfg.GetTTL.D(), HeadTTL: cfg.HeadTTL.D()},
 		WaitTimeout: cfg.FirstByteTimeout.D(),
 	}, log)
+	ops.onReload([]string{"get_ttl", "head_ttl"}, func(c config.Config) {
+		rc.SetDefaults(cache.Settings{GetTTL: c.GetTTL.D(), HeadTTL: c.HeadTTL.D()})
+	})
 	handler := proxy.New(proxy.Config{
 		Parse:   s3req.Options{Origin: cfg.Origin, VirtualHostDomains: cfg.VirtualHostDomains},
 		Cache:   rc,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/s3cache/s3cache/internal/fill"
@@ -36,12 +37,29 @@ type Config struct {
 	Settings
 	// Rules, when set, override Settings per bucket and key.
 	Rules Rules
+	// Events, when set, hears about fills and revalidations (metrics).
+	Events Events
 	// RAM, when set, is the in-memory tier consulted before the disk.
 	RAM *ram.Tier
 	// WaitTimeout bounds how long a request waits for another request's
 	// fetch of the same object to get S3's answer before fetching itself.
 	WaitTimeout time.Duration
 }
+
+// Events are the read path's moments worth counting.
+type Events interface {
+	FillStarted()     // an origin fetch began feeding the cache
+	FillJoined()      // a request followed a fetch instead of making its own
+	FillWaiters(int)  // requests waiting on another's fetch: +1 on entry, -1 on exit
+	Revalidated(bool) // a revalidation; true when S3 answered 304
+}
+
+type noEvents struct{}
+
+func (noEvents) FillStarted()     {}
+func (noEvents) FillJoined()      {}
+func (noEvents) FillWaiters(int)  {}
+func (noEvents) Revalidated(bool) {}
 
 // Cache serves reads from the store and fills it from the origin.
 type Cache struct {
@@ -51,12 +69,22 @@ type Cache struct {
 	log    *slog.Logger
 	now    func() time.Time
 	fills  *fill.Registry
+	// defaults are cfg.Settings, swappable at run time.
+	defaults atomic.Pointer[Settings]
 }
 
 // New returns a read path over st that fetches misses through oc.
 func New(st *store.Store, oc *origin.Client, cfg Config, log *slog.Logger) *Cache {
-	return &Cache{store: st, origin: oc, cfg: cfg, log: log, now: time.Now, fills: fill.NewRegistry()}
+	if cfg.Events == nil {
+		cfg.Events = noEvents{}
+	}
+	c := &Cache{store: st, origin: oc, cfg: cfg, log: log, now: time.Now, fills: fill.NewRegistry()}
+	c.defaults.Store(&cfg.Settings)
+	return c
 }
+
+// SetDefaults replaces the default settings (a config reload).
+func (c *Cache) SetDefaults(s Settings) { c.defaults.Store(&s) }
 
 // ObjectID is where req's object lives in the store.
 func ObjectID(req *s3req.Request) store.ObjectID {
@@ -65,10 +93,11 @@ func ObjectID(req *s3req.Request) store.ObjectID {
 
 // settings resolves the rules for req's object.
 func (c *Cache) settings(req *s3req.Request) Settings {
+	d := *c.defaults.Load()
 	if c.cfg.Rules == nil {
-		return c.cfg.Settings
+		return d
 	}
-	return c.cfg.Rules.Settings(req.Bucket, req.Key, c.cfg.Settings)
+	return c.cfg.Rules.Settings(req.Bucket, req.Key, d)
 }
 
 // bypass reports why req must go to S3 without looking at the cache, or "".

@@ -98,6 +98,7 @@ func (c *Cache) startFill(id store.ObjectID, m *store.Meta, ext store.Extent, re
 	}
 	f := fill.New(id, m.ETag, ext.Start, ext.End, w, cancel)
 	f.Acquire()
+	c.cfg.Events.FillStarted()
 	c.fills.Add(f)
 	go func() {
 		defer cancel()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/s3cache/s3cache/internal/compress"
 	"github.com/s3cache/s3cache/internal/fill"
+	"github.com/s3cache/s3cache/internal/observe"
 	"github.com/s3cache/s3cache/internal/relay"
 	"github.com/s3cache/s3cache/internal/s3req"
 	"github.com/s3cache/s3cache/internal/store"
@@ -87,7 +88,9 @@ func (c *Cache) ServeGet(w http.ResponseWriter, r *http.Request, req *s3req.Requ
 		return
 	}
 	ctx, cancel := withTimeout(r.Context(), c.cfg.WaitTimeout)
+	c.cfg.Events.FillWaiters(1)
 	landed := flight.Wait(ctx)
+	c.cfg.Events.FillWaiters(-1)
 	cancel()
 	if landed && c.serveCached(w, r, req, id) {
 		return
@@ -213,6 +216,7 @@ func (c *Cache) serveCached(w http.ResponseWriter, r *http.Request, req *s3req.R
 		}
 		outcome = relay.Partial
 	}
+	observe.NoteSource(r.Context(), sourceOf(pieces))
 	c.writeObjectHead(w, req, e.Meta, sp, outcome)
 	var resume resumer
 	if canFetchGaps(req) {
@@ -293,6 +297,17 @@ func (c *Cache) writeObjectHead(w http.ResponseWriter, req *s3req.Request, m *st
 		h.Set("Content-Range", contentRange(sp.start, sp.end-1, m.Size))
 	}
 	w.WriteHeader(http.StatusPartialContent)
+}
+
+// sourceOf names where a response's bytes come from, for metrics: RAM only
+// when every piece is in memory.
+func sourceOf(pieces []piece) string {
+	for i := range pieces {
+		if pieces[i].mem == nil {
+			return observe.SourceDisk
+		}
+	}
+	return observe.SourceRAM
 }
 
 // resumer fetches object bytes from an offset anew, when the source a

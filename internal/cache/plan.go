@@ -84,12 +84,14 @@ func (c *Cache) plan(e *store.Entry, start, end int64) []piece {
 			continue
 		}
 		if fl := c.fills.Join(e.Meta.ID(), e.Meta.ETag, p); fl != nil {
+			c.cfg.Events.FillJoined()
 			to := min(fl.End, end)
 			pieces = append(pieces, piece{start: p, end: to, fill: fl})
 			p = to
 			continue
 		}
 		if rf, fillEnd := c.joinRemote(e.Meta, p); rf != nil {
+			c.cfg.Events.FillJoined()
 			to := min(fillEnd, end)
 			pieces = append(pieces, piece{start: p, end: to, fill: rf})
 			p = to

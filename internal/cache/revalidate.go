@@ -62,6 +62,7 @@ func (c *Cache) revalidate(w http.ResponseWriter, r *http.Request, req *s3req.Re
 		relay.UpstreamError(w, r, err)
 		return answered
 	}
+	c.cfg.Events.Revalidated(resp.StatusCode == http.StatusNotModified)
 	if resp.StatusCode == http.StatusNotModified && etagMatches(resp, e.Meta.ETag) {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()

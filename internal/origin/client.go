@@ -30,6 +30,8 @@ type Config struct {
 	// AllowHost, when set, vets the Host of requests sent to their own
 	// Host (no URL): S3 endpoints yes, anything else no (SSRF).
 	AllowHost func(host string) error
+	// WrapTransport, when set, wraps the pooled transport (metrics).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 	Resilience
 }
 
@@ -37,6 +39,7 @@ type Config struct {
 type Client struct {
 	base      *url.URL // nil: use the request's Host
 	transport *http.Transport
+	rt        http.RoundTripper // transport, possibly wrapped
 	allowHost func(host string) error
 	res       Resilience
 	budget    hedgeBudget
@@ -82,6 +85,10 @@ func New(cfg Config) (*Client, error) {
 		DisableCompression:    true, // Accept-Encoding would be unsigned and change the bytes
 		WriteBufferSize:       256 << 10,
 		ReadBufferSize:        256 << 10,
+	}
+	c.rt = c.transport
+	if cfg.WrapTransport != nil {
+		c.rt = cfg.WrapTransport(c.rt)
 	}
 	return c, nil
 }

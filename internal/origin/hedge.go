@@ -160,10 +160,10 @@ func (c *cancelOnClose) Close() error {
 // watch sends req and arms the idle watchdog on its body.
 func (c *Client) watch(req *http.Request) (*http.Response, error) {
 	if c.res.IdleTimeout <= 0 {
-		return c.transport.RoundTrip(req)
+		return c.rt.RoundTrip(req)
 	}
 	ctx, cancel := context.WithCancel(req.Context())
-	resp, err := c.transport.RoundTrip(req.WithContext(ctx))
+	resp, err := c.rt.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		cancel()
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/s3cache/s3cache/internal/observe"
 	"github.com/s3cache/s3cache/internal/origin"
 	"github.com/s3cache/s3cache/internal/policy"
 	"github.com/s3cache/s3cache/internal/s3err"
@@ -75,6 +76,7 @@ type writerOnly struct{ io.Writer }
 
 // UpstreamError answers a request whose origin round trip failed.
 func UpstreamError(w http.ResponseWriter, r *http.Request, err error) {
+	observe.MarkLocalError(r.Context())
 	var netErr net.Error
 	switch {
 	case errors.Is(err, policy.ErrDenied):
