@@ -16,6 +16,7 @@ import (
 
 	"github.com/s3cache/s3cache/internal/cache"
 	"github.com/s3cache/s3cache/internal/config"
+	"github.com/s3cache/s3cache/internal/evict"
 	"github.com/s3cache/s3cache/internal/observe"
 	"github.com/s3cache/s3cache/internal/origin"
 	"github.com/s3cache/s3cache/internal/proxy"
@@ -62,6 +63,14 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, ops *operatio
 		return err
 	}
 	st.EnableCompression(cfg.Compression)
+	capacity, err := evict.New(evict.ConfigFrom(cfg), st, log)
+	if err != nil {
+		return fmt.Errorf("capacity: %w", err)
+	}
+	st.ObserveSizes(capacity)
+	capacityDone := make(chan struct{})
+	go func() { defer close(capacityDone); capacity.Run(ctx) }()
+	defer func() { <-capacityDone }()
 	edge, err := newEdge(cfg, log)
 	if err != nil {
 		return err
@@ -103,6 +112,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, ops *operatio
 	rc := cache.New(st, oc, cache.Config{
 		RAM:         tier,
 		Rules:       ruleSet,
+		Access:      capacity,
 		Events:      ops.metrics,
 		Settings:    cache.Settings{GetTTL: cfg.GetTTL.D(), HeadTTL: cfg.HeadTTL.D()},
 		WaitTimeout: cfg.FirstByteTimeout.D(),
@@ -118,7 +128,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, ops *operatio
 		Connect: edge.connect,
 		Log:     log,
 	})
-	ops.start(ctx, st, started)
+	ops.start(ctx, st, capacity, started)
 	defer ops.stop()
 	served := ops.wrap(handler)
 

@@ -12,14 +12,15 @@ import (
 	"time"
 
 	"github.com/s3cache/s3cache/internal/config"
+	"github.com/s3cache/s3cache/internal/evict"
 	"github.com/s3cache/s3cache/internal/observe"
 	"github.com/s3cache/s3cache/internal/s3req"
 	"github.com/s3cache/s3cache/internal/store"
 )
 
-// usageScanEvery is how often the cache directory's size is added up for
-// the metrics and dashboard, until the store keeps its own accounting.
-const usageScanEvery = 5 * time.Minute
+// capacityReportEvery is how often the capacity manager's figures are
+// copied into the metrics.
+const capacityReportEvery = 5 * time.Second
 
 // operations are the parts that make s3cache operable: the logger (whose
 // level SIGHUP can change), metrics, access log, dashboard and config reload.
@@ -109,7 +110,7 @@ func (o *operations) metricsHandler() http.Handler {
 
 // start runs the dashboard's sampler, the cache size scan and the SIGHUP
 // watcher until ctx ends or stop is called.
-func (o *operations) start(ctx context.Context, st *store.Store, started time.Time) {
+func (o *operations) start(ctx context.Context, st *store.Store, capacity *evict.Manager, started time.Time) {
 	ctx, o.cancel = context.WithCancel(ctx)
 	o.dashboard = observe.NewDashboard(observe.DashboardConfig{
 		Version: version, Started: started, Metrics: o.metrics, Buckets: o.buckets, Errors: o.errors, Log: o.log,
@@ -119,7 +120,7 @@ func (o *operations) start(ctx context.Context, st *store.Store, started time.Ti
 		},
 	})
 	o.goRun(func() { o.dashboard.Run(ctx) })
-	o.goRun(func() { o.scanUsage(ctx, st) })
+	o.goRun(func() { o.reportCapacity(ctx, capacity) })
 	o.goRun(func() { o.watchReload(ctx) })
 }
 
@@ -134,17 +135,22 @@ func (o *operations) goRun(fn func()) {
 	}()
 }
 
-// scanUsage reports the cache directory's size now and every usageScanEvery.
-func (o *operations) scanUsage(ctx context.Context, st *store.Store) {
-	t := time.NewTicker(usageScanEvery)
+// reportCapacity copies the capacity manager's figures into the metrics
+// every few seconds.
+func (o *operations) reportCapacity(ctx context.Context, capacity *evict.Manager) {
+	t := time.NewTicker(capacityReportEvery)
 	defer t.Stop()
+	var reported evict.Stats
 	for {
-		u, err := st.Usage(ctx)
-		if err == nil {
-			o.metrics.SetCacheSize(observe.ScopeShared, u.Bytes)
-		} else if ctx.Err() == nil {
-			o.log.Warn("cannot add up the cache size", "err", err)
+		c, st := capacity.Capacity(), capacity.Stats()
+		if c.Known {
+			o.metrics.SetCacheSize(observe.ScopeShared, c.UsedBytes)
 		}
+		o.metrics.SetCacheCapacity(observe.ScopeShared, c.MaxBytes)
+		if n := st.EvictedSegments - reported.EvictedSegments; n > 0 {
+			o.metrics.Evicted(int(n), st.EvictedBytes-reported.EvictedBytes)
+		}
+		reported = st
 		select {
 		case <-ctx.Done():
 			return

@@ -39,6 +39,9 @@ type Config struct {
 	Rules Rules
 	// Events, when set, hears about fills and revalidations (metrics).
 	Events Events
+	// Access, when set, hears which segments are read (eviction scores)
+	// and keeps segments being streamed from eviction.
+	Access Access
 	// RAM, when set, is the in-memory tier consulted before the disk.
 	RAM *ram.Tier
 	// WaitTimeout bounds how long a request waits for another request's
@@ -52,6 +55,12 @@ type Events interface {
 	FillJoined()      // a request followed a fetch instead of making its own
 	FillWaiters(int)  // requests waiting on another's fetch: +1 on entry, -1 on exit
 	Revalidated(bool) // a revalidation; true when S3 answered 304
+}
+
+// Access tracks segment use for eviction.
+type Access interface {
+	Touch(id store.ObjectID, seg store.Extent, bytes int64)
+	Hold(id store.ObjectID, seg store.Extent) (release func())
 }
 
 type noEvents struct{}

@@ -25,6 +25,7 @@ type piece struct {
 	seg        store.Segment
 	fileOff    int64
 	mem        []byte // cached in RAM: the bytes of exactly [start, end)
+	hold       func() // releases the segment for eviction; nil when none
 	fill       source // arriving: a fill in flight here or in another instance
 }
 
@@ -32,6 +33,10 @@ func (p *piece) missing() bool { return p.file == nil && p.fill == nil && p.mem 
 
 // release closes what the piece holds.
 func (p *piece) release() {
+	if p.hold != nil {
+		p.hold()
+		p.hold = nil
+	}
 	if p.file != nil {
 		p.file.Close()
 		p.file = nil
@@ -69,17 +74,21 @@ func (c *Cache) plan(e *store.Entry, start, end int64) []piece {
 	for p := start; p < end; {
 		if seg, i, ok := bestSegment(e.Segments, p, skip); ok {
 			to := min(seg.End, end)
+			hold := c.access(e.Meta.ID(), seg, to-p)
 			if b := c.segmentBytes(e.Meta, seg); b != nil {
-				pieces = append(pieces, piece{start: p, end: to, mem: b[p-seg.Start : to-seg.Start]})
+				pieces = append(pieces, piece{start: p, end: to, mem: b[p-seg.Start : to-seg.Start], hold: hold})
 				p = to
 				continue
 			}
 			f, err := c.store.OpenSegment(seg)
 			if err != nil {
+				if hold != nil {
+					hold()
+				}
 				skip[i] = true
 				continue
 			}
-			pieces = append(pieces, piece{start: p, end: to, file: f, seg: seg, fileOff: p - seg.Start})
+			pieces = append(pieces, piece{start: p, end: to, file: f, seg: seg, fileOff: p - seg.Start, hold: hold})
 			p = to
 			continue
 		}
@@ -185,4 +194,15 @@ func (c *Cache) segmentBytes(m *store.Meta, seg store.Segment) []byte {
 	}
 	c.cfg.RAM.Keep(key, b)
 	return b
+}
+
+// access records a read of n bytes of seg and holds it against eviction
+// until the returned func is called (nil without an Access tracker).
+func (c *Cache) access(id store.ObjectID, seg store.Segment, n int64) func() {
+	if c.cfg.Access == nil {
+		return nil
+	}
+	ext := store.Extent{Start: seg.Start, End: seg.End}
+	c.cfg.Access.Touch(id, ext, n)
+	return c.cfg.Access.Hold(id, ext)
 }

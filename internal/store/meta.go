@@ -117,7 +117,7 @@ func (s *Store) WriteMeta(m *Meta) error {
 	}
 	// No fsync: a torn or empty meta.json fails to parse and is a miss, and
 	// a crash can only leave the old or the new version otherwise.
-	err = publish(f, filepath.Join(s.objectDir(id), "meta.json"), false)
+	err = s.publish(f, filepath.Join(s.objectDir(id), "meta.json"), false)
 	s.changed(id)
 	return err
 }

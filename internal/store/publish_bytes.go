@@ -32,7 +32,7 @@ func (w *SegmentWriter) publishBytes(dir string, m *Meta) error {
 			w.s.log.Warn("cannot compress segment; storing it raw", "object", w.id, "err", err)
 		}
 	}
-	return publish(w.f, filepath.Join(dir, segmentName(m.ETag, w.start, end, false)), true)
+	return w.s.publish(w.f, filepath.Join(dir, segmentName(m.ETag, w.start, end, false)), true)
 }
 
 func (w *SegmentWriter) publishCompressed(final string) error {
@@ -45,5 +45,5 @@ func (w *SegmentWriter) publishCompressed(final string) error {
 		os.Remove(zf.Name())
 		return fmt.Errorf("compress segment: %w", err)
 	}
-	return publish(zf, final, true)
+	return w.s.publish(zf, final, true)
 }

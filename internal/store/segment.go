@@ -178,7 +178,7 @@ func (s *Store) OpenSegment(seg Segment) (*SegmentFile, error) {
 
 // DropCorrupt removes a segment that failed a check, so it is refetched.
 func (s *Store) DropCorrupt(seg Segment, why error) {
-	os.Remove(seg.path)
+	removeCounted(s.sizes, seg.path)
 	s.log.Warn("removed corrupt cached segment", "file", seg.path, "err", why)
 }
 
@@ -340,7 +340,7 @@ func (s *Store) removeSegmentsExcept(dir, keep string) {
 	for _, de := range entries {
 		name := de.Name()
 		if isSegmentFile(name) && (tag == "" || !strings.HasPrefix(name, tag)) {
-			os.Remove(filepath.Join(dir, name))
+			removeCounted(s.sizes, filepath.Join(dir, name))
 		}
 	}
 }
@@ -356,7 +356,7 @@ func (s *Store) removeContained(dir, etag string, start, end int64) {
 	for _, de := range entries {
 		a, b, ok := parseSegmentName(de.Name(), tag)
 		if ok && start <= a && b <= end && (a != start || b != end) {
-			os.Remove(filepath.Join(dir, de.Name()))
+			removeCounted(s.sizes, filepath.Join(dir, de.Name()))
 		}
 	}
 }

@@ -54,6 +54,7 @@ type Store struct {
 	// compression: see EnableCompression.
 	compression bool
 	onChange    func(ObjectID)
+	sizes       SizeObserver
 }
 
 // Open prepares dir for use, creating it if needed, and removes temp files
@@ -126,7 +127,8 @@ func (s *Store) createTemp(id ObjectID) (*os.File, error) {
 // leaves a renamed file whose bytes did not reach the disk. The file stays
 // open for the caller: a renamed file remains readable through its
 // descriptor.
-func publish(f *os.File, final string, durable bool) error {
+func (s *Store) publish(f *os.File, final string, durable bool) error {
+	old := fileSize(final)
 	if durable {
 		if err := f.Sync(); err != nil {
 			os.Remove(f.Name())
@@ -143,8 +145,13 @@ func publish(f *os.File, final string, durable bool) error {
 		os.Remove(f.Name())
 		return fmt.Errorf("publish cache file: %w", err)
 	}
+	noteWritten(s.sizes, final, old)
 	return nil
 }
+
+// ObserveSizes makes o hear of every byte published to or removed from the
+// object directories (capacity accounting).
+func (s *Store) ObserveSizes(o SizeObserver) { s.sizes = o }
 
 // Health describes whether the cache directory can be used.
 type Health struct {
