@@ -17,6 +17,7 @@ import (
 	"github.com/s3cache/s3cache/internal/cache"
 	"github.com/s3cache/s3cache/internal/config"
 	"github.com/s3cache/s3cache/internal/evict"
+	"github.com/s3cache/s3cache/internal/mpu"
 	"github.com/s3cache/s3cache/internal/observe"
 	"github.com/s3cache/s3cache/internal/origin"
 	"github.com/s3cache/s3cache/internal/proxy"
@@ -114,13 +115,23 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, ops *operatio
 		Rules:       ruleSet,
 		Access:      capacity,
 		Events:      ops.metrics,
-		Settings:    cache.Settings{GetTTL: cfg.GetTTL.D(), HeadTTL: cfg.HeadTTL.D()},
+		Settings:    cache.Settings{GetTTL: cfg.GetTTL.D(), HeadTTL: cfg.HeadTTL.D(), PutTTL: cfg.PutTTL.D()},
 		WaitTimeout: cfg.FirstByteTimeout.D(),
 	}, log)
 	ops.onReload([]string{"get_ttl", "head_ttl"}, func(c config.Config) {
-		rc.SetDefaults(cache.Settings{GetTTL: c.GetTTL.D(), HeadTTL: c.HeadTTL.D()})
+		rc.SetDefaults(cache.Settings{GetTTL: c.GetTTL.D(), HeadTTL: c.HeadTTL.D(), PutTTL: c.PutTTL.D()})
 	})
+	stager, err := mpu.Open(cfg.CacheDir, log)
+	if err != nil {
+		return fmt.Errorf("multipart staging: %w", err)
+	}
+	go sweepUploads(ctx, stager, cfg.IncompleteUploadTTL.D(), log)
 	handler := proxy.New(proxy.Config{
+		Writes: proxy.WriteCache{
+			Enabled:       cfg.WriteCache,
+			MaxObjectSize: int64(cfg.WriteCacheMaxObjectSize),
+			Stager:        stager,
+		},
 		Parse:   s3req.Options{Origin: cfg.Origin, VirtualHostDomains: cfg.VirtualHostDomains},
 		Cache:   rc,
 		Store:   st,
@@ -203,4 +214,23 @@ func originName(u string) string {
 		return "request Host over HTTPS"
 	}
 	return u
+}
+
+// sweepUploads removes the staging of multipart uploads nobody finished,
+// at start and then hourly.
+func sweepUploads(ctx context.Context, stager *mpu.Stager, olderThan time.Duration, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := stager.Sweep(olderThan); err != nil {
+			log.Warn("cannot sweep multipart staging", "err", err)
+		} else if n > 0 {
+			log.Info("removed staging of abandoned multipart uploads", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -22,6 +22,9 @@ type Settings struct {
 	GetTTL time.Duration
 	// HeadTTL is how long HEAD answers are served without asking S3.
 	HeadTTL time.Duration
+	// PutTTL is how long bytes cached from an upload are served before S3
+	// confirms them (never longer than GetTTL).
+	PutTTL time.Duration
 	// NoReadCache sends every read to S3 untouched.
 	NoReadCache bool
 }

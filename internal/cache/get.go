@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/s3cache/s3cache/internal/compress"
 	"github.com/s3cache/s3cache/internal/fill"
@@ -98,6 +99,14 @@ func (c *Cache) ServeGet(w http.ResponseWriter, r *http.Request, req *s3req.Requ
 	c.fetchAndFill(w, r, req, id, nil, nil)
 }
 
+// bodyTTL is how long m's bytes are served without asking S3.
+func bodyTTL(s Settings, m *store.Meta) time.Duration {
+	if m.WriteCached && s.PutTTL < s.GetTTL {
+		return s.PutTTL
+	}
+	return s.GetTTL
+}
+
 // leadColdFetch fetches an object no instance has cached, unless another
 // instance sharing the directory is already fetching it: then it waits for
 // that fetch's metadata and follows its temp file. land is called once
@@ -168,7 +177,7 @@ func (c *Cache) serveCached(w http.ResponseWriter, r *http.Request, req *s3req.R
 		return false
 	}
 	outcome := relay.Hit
-	if !c.fresh(e.Meta.ValidatedAt, c.settings(req).GetTTL) {
+	if !c.fresh(e.Meta.ValidatedAt, bodyTTL(c.settings(req), e.Meta)) {
 		if req.Conditional || !canRevalidate(req, e.Meta) {
 			return false
 		}

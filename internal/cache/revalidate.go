@@ -67,7 +67,19 @@ func (c *Cache) revalidate(w http.ResponseWriter, r *http.Request, req *s3req.Re
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
 		cancel()
-		c.markValidated(e.Meta, startedAt, r.Method == http.MethodGet)
+		m := e.Meta
+		if m.WriteCached {
+			// S3's 304 carries the object's real Last-Modified: from now
+			// on the entry is as good as one read from S3.
+			v := *m
+			v.Header = m.Header.Clone()
+			if lm := resp.Header.Get("Last-Modified"); lm != "" {
+				v.Header.Set("Last-Modified", lm)
+			}
+			v.WriteCached = false
+			m = &v
+		}
+		c.markValidated(m, startedAt, r.Method == http.MethodGet)
 		return stillCurrent
 	}
 	if r.Method == http.MethodHead {

@@ -41,13 +41,33 @@ type Config struct {
 	AllowHosts        []string      `yaml:"allow_hosts" usage:"extra upstream host patterns (host or *.suffix) besides *.amazonaws.com and the origin"`
 	AllowCIDRs        []string      `yaml:"allow_cidrs" usage:"private or loopback networks upstream connections may reach"`
 
+	// TLS proxy: a forward-proxy listener that clients reach over TLS
+	// (HTTP_PROXY=https://host:port); the requests inside go through the
+	// caching path. A bad certificate or bind error only disables it.
+	ListenTLSProxy string `yaml:"listen_tls_proxy" usage:"address of the TLS-terminating forward-proxy listener (HTTP_PROXY=https://…; requests inside are cached, CONNECT is tunnelled); empty disables"`
+	TLSProxyCert   string `yaml:"tls_proxy_cert" usage:"PEM certificate (chain) of the TLS proxy listener; reloaded on SIGHUP"`
+	TLSProxyKey    string `yaml:"tls_proxy_key" usage:"PEM private key of the TLS proxy listener; reloaded on SIGHUP"`
+
+	// Bandwidth sharing of cache misses (origin downloads that feed fills).
+	DownloadMaxBytesPerSec ByteSize `yaml:"download_max_bytes_per_sec" usage:"origin download ceiling for all instances sharing cache_dir together, bytes/s (0: off); hits are never throttled"`
+	QoSFairness            string   `yaml:"qos_fairness" usage:"how the download ceiling is shared: bucket or user-agent (the application named in User-Agent)"`
+
+	// OTLP: push the Prometheus metrics to an OTLP/HTTP (JSON) receiver.
+	OTLPEndpoint string   `yaml:"otlp_endpoint" usage:"OTLP/HTTP metrics URL, e.g. http://collector:4318 (/v1/metrics is added to a bare host); empty disables"`
+	OTLPInterval Duration `yaml:"otlp_interval" usage:"how often metrics are pushed to otlp_endpoint"`
+	OTLPHeaders  []string `yaml:"otlp_headers" usage:"comma-separated Name=Value headers sent with each OTLP push (e.g. an API key)"`
+
 	// Cache.
-	CacheDir        string   `yaml:"cache_dir" usage:"cache directory (may be shared by several instances over NFS)"`
-	MaxRAMCacheSize ByteSize `yaml:"max_ram_cache_size" usage:"memory for hot small segments (0 disables the byte tier)"`
-	RAMMaxSegment   ByteSize `yaml:"ram_max_segment" usage:"largest segment kept in memory"`
-	Compression     bool     `yaml:"compression" usage:"store compressible objects as checksummed LZ4 frames (already-compressed data stays raw)"`
-	GetTTL          Duration `yaml:"get_ttl" usage:"how long cached object data is served without asking S3"`
-	HeadTTL         Duration `yaml:"head_ttl" usage:"how long cached HEAD metadata is served without asking S3"`
+	CacheDir                string   `yaml:"cache_dir" usage:"cache directory (may be shared by several instances over NFS)"`
+	WriteCache              bool     `yaml:"write_cache" usage:"cache objects uploaded through the proxy (PUT and multipart) as they go to S3"`
+	WriteCacheMaxObjectSize ByteSize `yaml:"write_cache_max_object_size" usage:"largest uploaded object cached"`
+	PutTTL                  Duration `yaml:"put_ttl" usage:"how long an object cached from an upload is served before S3 confirms it"`
+	IncompleteUploadTTL     Duration `yaml:"incomplete_upload_ttl" usage:"age after which staged parts of an unfinished multipart upload are removed"`
+	MaxRAMCacheSize         ByteSize `yaml:"max_ram_cache_size" usage:"memory for hot small segments (0 disables the byte tier)"`
+	RAMMaxSegment           ByteSize `yaml:"ram_max_segment" usage:"largest segment kept in memory"`
+	Compression             bool     `yaml:"compression" usage:"store compressible objects as checksummed LZ4 frames (already-compressed data stays raw)"`
+	GetTTL                  Duration `yaml:"get_ttl" usage:"how long cached object data is served without asking S3"`
+	HeadTTL                 Duration `yaml:"head_ttl" usage:"how long cached HEAD metadata is served without asking S3"`
 
 	// Capacity: the whole shared cache directory, all instances together.
 	MaxCacheSize           ByteSize `yaml:"max_cache_size" usage:"disk space the cache directory may use across all instances sharing it (0: unlimited)"`
@@ -77,21 +97,25 @@ type Config struct {
 // Default returns the settings used when neither file nor flag says otherwise.
 func Default() Config {
 	return Config{
-		Listen:           ":80",
-		ListenTLS:        ":443",
-		Health:           ":8080",
-		Metrics:          ":9090",
-		Dashboard:        "127.0.0.1:8081",
-		ConnectTimeout:   Duration(10 * time.Second),
-		FirstByteTimeout: Duration(30 * time.Second),
-		MaxIdleConns:     100,
-		HedgeFraction:    0.1,
-		IdleTimeout:      Duration(30 * time.Second),
-		UpstreamRetries:  2,
-		CacheDir:         "/var/cache/s3cache",
-		Compression:      true,
-		MaxRAMCacheSize:  512 << 20,
-		RAMMaxSegment:    1 << 20,
+		Listen:                  ":80",
+		ListenTLS:               ":443",
+		Health:                  ":8080",
+		Metrics:                 ":9090",
+		Dashboard:               "127.0.0.1:8081",
+		ConnectTimeout:          Duration(10 * time.Second),
+		FirstByteTimeout:        Duration(30 * time.Second),
+		MaxIdleConns:            100,
+		HedgeFraction:           0.1,
+		IdleTimeout:             Duration(30 * time.Second),
+		UpstreamRetries:         2,
+		CacheDir:                "/var/cache/s3cache",
+		Compression:             true,
+		MaxRAMCacheSize:         512 << 20,
+		WriteCache:              true,
+		WriteCacheMaxObjectSize: 1 << 30,
+		PutTTL:                  Duration(time.Hour),
+		IncompleteUploadTTL:     Duration(24 * time.Hour),
+		RAMMaxSegment:           1 << 20,
 
 		EvictionTriggerPercent: 95,
 		EvictionTargetPercent:  80,
@@ -103,6 +127,9 @@ func Default() Config {
 		HeadTTL:   Duration(60 * time.Second),
 		LogLevel:  "info",
 		LogFormat: "text",
+
+		QoSFairness:  "bucket",
+		OTLPInterval: Duration(60 * time.Second),
 
 		MaxConcurrentRequests: 1000,
 		AccessLogMaxSize:      ByteSize(256 << 20),
@@ -168,6 +195,9 @@ func (c *Config) Validate() error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("config: log_format %q: want text or json", c.LogFormat)
+	}
+	if err := c.validateExtras(); err != nil {
+		return err
 	}
 	return c.validateCapacity()
 }

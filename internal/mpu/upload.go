@@ -136,3 +136,8 @@ func objectHeaders(req http.Header) (http.Header, error) {
 	}
 	return out, nil
 }
+
+// ObjectHeaders picks, from a PutObject or CreateMultipartUpload request,
+// the headers S3 returns on GET and HEAD of the object; ErrNotCacheable for
+// SSE-C.
+func ObjectHeaders(req http.Header) (http.Header, error) { return objectHeaders(req) }

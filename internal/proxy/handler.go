@@ -21,7 +21,9 @@ type Config struct {
 	// Connect tunnels CONNECT requests (forward-proxy clients using
 	// HTTPS_PROXY); nil refuses them.
 	Connect http.Handler
-	Log     *slog.Logger
+	// Writes configures write-through caching of uploads.
+	Writes WriteCache
+	Log    *slog.Logger
 }
 
 // Handler serves the caching listener.
@@ -31,12 +33,13 @@ type Handler struct {
 	store   *store.Store
 	origin  *origin.Client
 	connect http.Handler
+	writes  WriteCache
 	log     *slog.Logger
 }
 
 // New returns the handler for the caching listener.
 func New(cfg Config) *Handler {
-	return &Handler{parse: cfg.Parse, cache: cfg.Cache, store: cfg.Store, origin: cfg.Origin, connect: cfg.Connect, log: cfg.Log}
+	return &Handler{parse: cfg.Parse, cache: cfg.Cache, store: cfg.Store, origin: cfg.Origin, connect: cfg.Connect, writes: cfg.Writes, log: cfg.Log}
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -56,8 +59,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.cache.ServeGet(w, r, req)
 	case s3req.OpHeadObject:
 		h.cache.ServeHead(w, r, req)
-	case s3req.OpOther, s3req.OpCreateMultipartUpload, s3req.OpUploadPart, s3req.OpUploadPartCopy,
-		s3req.OpAbortMultipartUpload:
+	case s3req.OpPutObject:
+		h.putObject(w, r, req)
+	case s3req.OpCreateMultipartUpload:
+		h.createUpload(w, r, req)
+	case s3req.OpUploadPart:
+		h.uploadPart(w, r, req)
+	case s3req.OpCompleteMultipartUpload:
+		h.completeUpload(w, r, req)
+	case s3req.OpAbortMultipartUpload:
+		h.abortUpload(w, r, req)
+	case s3req.OpOther, s3req.OpUploadPartCopy:
 		h.pass(w, r)
 	default:
 		h.write(w, r, req)

@@ -38,6 +38,11 @@ type Meta struct {
 	PartsCount int            `json:"parts_count,omitempty"`
 	Parts      map[int]Extent `json:"parts,omitempty"`
 
+	// WriteCached marks bytes cached from an upload through the proxy: its
+	// headers were built from the request and S3's answer, not read from a
+	// GET, until a GET or a revalidation replaces them.
+	WriteCached bool `json:"write_cached,omitempty"`
+
 	StoredAt        time.Time `json:"stored_at"`
 	ValidatedAt     time.Time `json:"validated_at,omitzero"`
 	HeadValidatedAt time.Time `json:"head_validated_at,omitzero"`

@@ -298,6 +298,10 @@ func mergeMeta(cur, m *Meta) (*Meta, bool) {
 	out := *cur
 	out.Parts = maps.Clone(cur.Parts)
 	changed := false
+	if cur.WriteCached && !m.WriteCached && len(m.Header) > 0 {
+		// S3's own answer beats headers reconstructed from an upload.
+		out.Header, out.WriteCached, changed = m.Header, false, true
+	}
 	if m.ValidatedAt.Sub(cur.ValidatedAt) > time.Second {
 		out.ValidatedAt, changed = m.ValidatedAt, true
 	}
