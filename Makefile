@@ -5,7 +5,7 @@ BIN       ?= bin/s3cache
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build test unit e2e race lint fmt vet demo s3server test-deps clean
+.PHONY: all build test unit e2e race lint fmt vet demo s3server test-deps client-deps test-clients clean
 
 all: build
 
@@ -14,8 +14,9 @@ build:
 
 # Everything: installs the local S3 server the e2e tests need (pinned
 # versitygw into .tools/bin; minutes the first time, instant after), then vet
-# and every test. S3CACHE_E2E_REQUIRE=1 turns a missing server into a failure.
-test: s3server test-deps
+# and every test. S3CACHE_E2E_REQUIRE=1 turns a missing server (or a missing
+# client of the client matrix) into a failure.
+test: s3server test-deps client-deps
 	$(GO) vet ./...
 	S3CACHE_E2E_REQUIRE=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
@@ -24,11 +25,11 @@ unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /e2e)
 
 # e2e tests only, verbose; E2E_RUN=Regexp narrows them.
-e2e: s3server
+e2e: s3server client-deps
 	S3CACHE_E2E_REQUIRE=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./e2e/... $(if $(E2E_RUN),-run '$(E2E_RUN)')
 
 # Unit tests with the race detector, and the e2e tests against a -race build of s3cache.
-race: s3server
+race: s3server client-deps
 	S3CACHE_E2E_REQUIRE=1 S3CACHE_E2E_RACE=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 s3server:
@@ -37,6 +38,15 @@ s3server:
 # Debian packages the tests need (Chromium for the dashboard test).
 test-deps:
 	scripts/test-deps.sh
+
+# The S3 clients of the client matrix: AWS CLI, boto3, s3cmd, rclone (Debian
+# packages) and @aws-sdk/client-s3 (npm, into e2e/clients/node_modules).
+client-deps:
+	scripts/client-deps.sh
+
+# The client matrix alone (also part of `make test`), verbose.
+test-clients: s3server client-deps
+	S3CACHE_E2E_REQUIRE=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v -run 'TestClient' ./e2e
 
 fmt:
 	gofmt -w $$(find . -name '*.go' -not -path './.tools/*')
