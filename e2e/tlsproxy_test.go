@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/s3cache/s3cache/e2e/harness"
@@ -94,14 +93,10 @@ func (p tlsProxyEnv) httpClient() *http.Client {
 // s3Client is an SDK client for http://127.0.0.1:PORT (any port: the
 // proxy, not the URL, decides where requests go) through the TLS proxy.
 func (p tlsProxyEnv) s3Client(endpointPort string) *s3.Client {
-	return s3.New(s3.Options{
-		Region:       harness.Region,
-		Credentials:  credentials.NewStaticCredentialsProvider(harness.AccessKey, harness.SecretKey, ""),
-		BaseEndpoint: aws.String("http://127.0.0.1:" + endpointPort),
-		UsePathStyle: true,
-		HTTPClient:   p.httpClient(),
-		Retryer:      aws.NopRetryer{},
-	})
+	opts := p.Client.Options()
+	opts.BaseEndpoint = aws.String("http://127.0.0.1:" + endpointPort)
+	opts.HTTPClient = p.httpClient()
+	return s3.New(opts)
 }
 
 // TestTLSProxyCachesSDKRequests: an SDK whose HTTP proxy is
