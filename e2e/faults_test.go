@@ -43,8 +43,12 @@ type fakeObject struct {
 
 func newFakeObject(seed, size int64) fakeObject {
 	b := harness.PatternBytes(seed, size)
+	return fakeObject{body: b, etag: newFakeETag(b)}
+}
+
+func newFakeETag(b []byte) string {
 	sum := sha256.Sum256(b)
-	return fakeObject{body: b, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+	return `"` + hex.EncodeToString(sum[:16]) + `"`
 }
 
 // fault answers one request in its own way. It gets the object the origin
@@ -64,8 +68,12 @@ type fakeS3 struct {
 	flap       []fakeObject
 	flapped    int
 	laxIfMatch bool
-	reqs       []string // "METHOD path range if-match"
-	done       chan struct{}
+	// anyKey, when set, is served for every key the origin does not have.
+	anyKey *fakeObject
+	// uploadID is what CreateMultipartUpload answers.
+	uploadID string
+	reqs     []string // "METHOD path range if-match"
+	done     chan struct{}
 }
 
 func newFakeS3(t *testing.T) *fakeS3 {
@@ -111,9 +119,24 @@ func (f *fakeS3) reset() {
 }
 
 func (f *fakeS3) serve(w http.ResponseWriter, r *http.Request) {
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	}
 	f.mu.Lock()
-	f.reqs = append(f.reqs, strings.TrimSpace(fmt.Sprintf("%s %s %s %s", r.Method, r.URL.Path, r.Header.Get("Range"), r.Header.Get("If-Match"))))
+	f.reqs = append(f.reqs, strings.TrimSpace(fmt.Sprintf("%s %s %s %s", r.Method, r.URL.RequestURI(), r.Header.Get("Range"), r.Header.Get("If-Match"))))
 	o, ok := f.objects[r.URL.Path]
+	if !ok && f.anyKey != nil {
+		o, ok = *f.anyKey, true
+	}
+	if r.Method == http.MethodPut && !r.URL.Query().Has("uploadId") {
+		o, ok = fakeObject{body: body, etag: newFakeETag(body)}, true
+		f.objects[r.URL.Path] = o
+	}
+	if r.Method == http.MethodDelete && !r.URL.Query().Has("uploadId") {
+		delete(f.objects, r.URL.Path)
+	}
+	uploadID := f.uploadID
 	var fl fault
 	if len(f.faults) > 0 && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		fl, f.faults = f.faults[0], f.faults[1:]
@@ -131,7 +154,16 @@ func (f *fakeS3) serve(w http.ResponseWriter, r *http.Request) {
 		fl(w, r, o)
 		return
 	}
+	q := r.URL.Query()
 	switch {
+	case r.Method == http.MethodPut:
+		w.Header().Set("ETag", newFakeETag(body))
+	case r.Method == http.MethodDelete:
+		w.WriteHeader(http.StatusNoContent)
+	case r.Method == http.MethodPost && q.Has("uploads"):
+		fmt.Fprintf(w, "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>%s</UploadId></InitiateMultipartUploadResult>", uploadID)
+	case r.Method == http.MethodPost && q.Has("uploadId"):
+		fmt.Fprintf(w, "<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><ETag>%s</ETag></CompleteMultipartUploadResult>", newFakeETag(body))
 	case r.Method != http.MethodGet && r.Method != http.MethodHead:
 		s3Error(w, http.StatusNotImplemented, "NotImplemented", "")
 	case !ok:
