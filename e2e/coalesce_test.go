@@ -125,6 +125,9 @@ func TestThreeInstancesShareOneDirectory(t *testing.T) {
 		os.MkdirAll(art, 0o755)
 		instances = append(instances, harness.StartCache(t, bin, art, "--origin", e.Counter.URL, "--cache-dir", e.Cache.Dir))
 	}
+	// Instances notice each other within half a second (heartbeat files);
+	// until then each may believe it is alone and skip the fill locks.
+	time.Sleep(time.Second)
 	clientOf := func(c *harness.Cache) *s3.Client {
 		return harness.NewClient(harness.ClientConfig{Endpoint: c.URL, AccessKey: harness.AccessKey, SecretKey: harness.SecretKey, PathStyle: true})
 	}

@@ -268,15 +268,16 @@ func TestVirtualAndPathStyleShareEntries(t *testing.T) {
 	wantXCache(t, "path-style GET after a virtual-hosted GET", r, "HIT")
 	wantNoOrigin(t, e, "path-style GET after a virtual-hosted GET")
 
+	// Writes in one style replace the entry read in the other (the new
+	// bytes may come from the write-through cache: what matters is that
+	// they are the new ones).
 	putPattern(t, e, e.Client, "both", 16, 6000) // path-style write
 	r = get(t, e, vc, "both")
 	wantBody(t, "virtual-hosted GET after a path-style PUT", r, 16, 6000)
-	wantNotHit(t, "virtual-hosted GET after a path-style PUT", r)
 
 	putPattern(t, e, vc, "both", 17, 7000) // virtual-hosted write
 	r = get(t, e, e.Client, "both")
 	wantBody(t, "path-style GET after a virtual-hosted PUT", r, 17, 7000)
-	wantNotHit(t, "path-style GET after a virtual-hosted PUT", r)
 }
 
 // TestOddKeyNames: keys that need URL encoding are forwarded byte for byte

@@ -15,7 +15,7 @@ func TestHTTPSOrigin(t *testing.T) {
 	if !strings.HasPrefix(e.Counter.URL, "https://") {
 		t.Fatalf("origin is not HTTPS: %s", e.Counter.URL)
 	}
-	putPattern(t, e, e.Client, "tls/obj", 95, MiB+3)
+	putPattern(t, e, e.Direct, "tls/obj", 95, MiB+3) // behind the cache: the first GET must miss
 	e.Counter.Reset()
 	r := get(t, e, e.Client, "tls/obj")
 	wantBody(t, "first GET", r, 95, MiB+3)

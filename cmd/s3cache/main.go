@@ -59,11 +59,13 @@ func main() {
 // run serves until ctx is cancelled, then drains.
 func run(ctx context.Context, cfg config.Config, log *slog.Logger, ops *operations) error {
 	started := time.Now()
+	startPprof(cfg.Pprof, log)
 	st, err := store.Open(cfg.CacheDir, log)
 	if err != nil {
 		return err
 	}
 	st.EnableCompression(cfg.Compression)
+	go st.AnnounceInstance(ctx)
 	capacity, err := evict.New(evict.ConfigFrom(cfg), st, log)
 	if err != nil {
 		return fmt.Errorf("capacity: %w", err)
@@ -110,7 +112,10 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, ops *operatio
 		// better not to start than to serve without it.
 		return fmt.Errorf("rules file: %w", err)
 	}
+	limiter, stopQoS := startQoS(ctx, cfg, st.Instance(), log)
+	defer stopQoS()
 	rc := cache.New(st, oc, cache.Config{
+		QoS:         limiter,
 		RAM:         tier,
 		Rules:       ruleSet,
 		Access:      capacity,
@@ -141,6 +146,8 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, ops *operatio
 	})
 	ops.start(ctx, st, capacity, started)
 	defer ops.stop()
+	stopOTLP := startOTLP(ctx, cfg, ops.metrics.Registry(), st.Instance(), log)
+	defer stopOTLP()
 	served := ops.wrap(handler)
 
 	var servers []*http.Server
@@ -188,6 +195,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, ops *operatio
 		shutdown(servers, log)
 		return err
 	}
+	stopTLSProxy := startTLSProxy(ctx, cfg, served, log)
 	log.Info("s3cache started", "version", version, "origin", originName(cfg.Origin), "cache_dir", cfg.CacheDir,
 		"get_ttl", cfg.GetTTL, "head_ttl", cfg.HeadTTL)
 	<-ctx.Done()
@@ -196,6 +204,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, ops *operatio
 	drainCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	edge.shutdown(drainCtx)
+	stopTLSProxy(drainCtx)
 	return nil
 }
 

@@ -3,12 +3,14 @@ package cache
 import (
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sync/atomic"
 	"time"
 
 	"github.com/s3cache/s3cache/internal/fill"
 	"github.com/s3cache/s3cache/internal/origin"
+	"github.com/s3cache/s3cache/internal/qos"
 	"github.com/s3cache/s3cache/internal/ram"
 	"github.com/s3cache/s3cache/internal/relay"
 	"github.com/s3cache/s3cache/internal/s3req"
@@ -45,6 +47,9 @@ type Config struct {
 	// Access, when set, hears which segments are read (eviction scores)
 	// and keeps segments being streamed from eviction.
 	Access Access
+	// QoS, when set, shares the origin download ceiling fairly between
+	// callers; only bodies that feed fills are throttled, never hits.
+	QoS *qos.Limiter
 	// RAM, when set, is the in-memory tier consulted before the disk.
 	RAM *ram.Tier
 	// WaitTimeout bounds how long a request waits for another request's
@@ -172,4 +177,43 @@ func (c *Cache) forward(w http.ResponseWriter, r *http.Request, outcome string) 
 	if resp, ok := c.roundTrip(w, r); ok {
 		relay.Stream(w, resp, outcome)
 	}
+}
+
+// current is what the cache knows of an object: the store's entry, updated
+// with a fill in flight. A fill started after the stored version was
+// validated, so its metadata is the newer word; it also carries what the
+// store has not yet received (a version being fetched, a part's place).
+func (c *Cache) current(id store.ObjectID) *store.Entry {
+	e := c.lookup(id)
+	m := c.fills.Meta(id)
+	switch {
+	case m == nil:
+		return e
+	case e == nil || (e.Meta.ETag != m.ETag && !e.Meta.ValidatedAt.After(m.ValidatedAt)):
+		return &store.Entry{Meta: m}
+	case e.Meta.ETag == m.ETag:
+		merged := *e.Meta
+		merged.ValidatedAt = latest(e.Meta.ValidatedAt, m.ValidatedAt)
+		merged.HeadValidatedAt = latest(e.Meta.HeadValidatedAt, m.HeadValidatedAt)
+		if len(m.Parts) > 0 {
+			merged.Parts = maps.Clone(e.Meta.Parts)
+			if merged.Parts == nil {
+				merged.Parts = map[int]store.Extent{}
+			}
+			maps.Copy(merged.Parts, m.Parts)
+			merged.PartsCount = max(merged.PartsCount, m.PartsCount)
+		}
+		return &store.Entry{Meta: &merged, Segments: e.Segments}
+	}
+	return e
+}
+
+// holdsAny reports whether any byte of sp is cached or arriving.
+func (c *Cache) holdsAny(e *store.Entry, sp span) bool {
+	for _, seg := range e.Segments {
+		if seg.Start < sp.end && sp.start < seg.End {
+			return true
+		}
+	}
+	return c.fills.Meta(e.Meta.ID()) != nil
 }

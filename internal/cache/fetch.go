@@ -97,6 +97,7 @@ func (c *Cache) startFill(id store.ObjectID, m *store.Meta, ext store.Extent, re
 		}
 	}
 	f := fill.New(id, m.ETag, ext.Start, ext.End, w, cancel)
+	f.Meta = m
 	f.Acquire()
 	c.cfg.Events.FillStarted()
 	c.fills.Add(f)
@@ -105,7 +106,9 @@ func (c *Cache) startFill(id store.ObjectID, m *store.Meta, ext store.Extent, re
 		defer resp.Body.Close()
 		buf := relay.Buffer()
 		defer relay.PutBuffer(buf)
-		f.Run(resp.Body, *buf, func(w *store.SegmentWriter, complete bool) {
+		body := c.cfg.QoS.ReadCloser(resp.Request.Context(), resp.Body,
+			c.cfg.QoS.Class(id.Bucket, resp.Request.Header.Get("User-Agent")))
+		f.Run(body, *buf, func(w *store.SegmentWriter, complete bool) {
 			if w.Written() == 0 && !complete {
 				w.Abort()
 				return
@@ -177,7 +180,9 @@ func (c *Cache) relayAndFill(w http.ResponseWriter, r *http.Request, req *s3req.
 	m, ext := c.fillable(id, req, resp, startedAt)
 	var f *fill.Fill
 	if m != nil {
-		if f = c.startFill(id, m, ext, resp, startedAt, cancel, lock); f != nil {
+		// Other instances learn of the fill from the metadata written now;
+		// this process's requests find it in the registry.
+		if f = c.startFill(id, m, ext, resp, startedAt, cancel, lock); f != nil && c.store.OtherInstances() > 0 {
 			if err := c.store.PutMeta(m, startedAt); err != nil && !errors.Is(err, store.ErrSuperseded) {
 				c.log.Warn("cannot store object metadata", "object", id, "err", err)
 			}

@@ -115,7 +115,7 @@ func (c *Cache) leadColdFetch(w http.ResponseWriter, r *http.Request, req *s3req
 	land = sync.OnceFunc(land)
 	defer land()
 	start, lockable := coldStart(req)
-	if !lockable {
+	if !lockable || c.store.OtherInstances() == 0 {
 		c.fetchAndFill(w, r, req, id, land, nil)
 		return
 	}
@@ -168,7 +168,7 @@ func coldStart(req *s3req.Request) (int64, bool) {
 // it may. It returns false, having written nothing, when the cache has
 // nothing fresh to say about the request.
 func (c *Cache) serveCached(w http.ResponseWriter, r *http.Request, req *s3req.Request, id store.ObjectID) bool {
-	e := c.lookup(id)
+	e := c.current(id)
 	if e == nil {
 		return false
 	}
@@ -178,7 +178,9 @@ func (c *Cache) serveCached(w http.ResponseWriter, r *http.Request, req *s3req.R
 	}
 	outcome := relay.Hit
 	if !c.fresh(e.Meta.ValidatedAt, bodyTTL(c.settings(req), e.Meta)) {
-		if req.Conditional || !canRevalidate(req, e.Meta) {
+		if req.Conditional || !canRevalidate(req, e.Meta) || !c.holdsAny(e, sp) {
+			// Nothing cached to save (metadata from a HEAD, say): a
+			// plain fetch is one request where revalidating is two.
 			return false
 		}
 		if c.revalidate(w, r, req, e) == answered {

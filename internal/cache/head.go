@@ -21,7 +21,7 @@ func (c *Cache) ServeHead(w http.ResponseWriter, r *http.Request, req *s3req.Req
 		return
 	}
 	if !req.NoCache {
-		if e := c.lookup(ObjectID(req)); e != nil && (!req.Conditional || conditionsAllowCache(req, e.Meta)) {
+		if e := c.current(ObjectID(req)); e != nil && (!req.Conditional || conditionsAllowCache(req, e.Meta)) {
 			if c.fresh(latest(e.Meta.ValidatedAt, e.Meta.HeadValidatedAt), c.settings(req).HeadTTL) {
 				writeHeadHit(w, req, e.Meta, relay.Hit)
 				return

@@ -20,6 +20,8 @@ type Config struct {
 	Metrics   string `yaml:"metrics" usage:"address serving GET /metrics (Prometheus)"`
 	Dashboard string `yaml:"dashboard" usage:"address of the dashboard"`
 
+	Pprof string `yaml:"pprof" usage:"address serving Go's profiler at /debug/pprof/ (off by default)"`
+
 	// Upstream.
 	Origin           string   `yaml:"origin" usage:"S3 endpoint URL for all upstream traffic (empty: the request's Host over HTTPS :443)"`
 	OriginCA         string   `yaml:"origin_ca" usage:"PEM file with extra CA certificates trusted for the origin"`

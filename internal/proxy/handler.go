@@ -47,6 +47,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.connect.ServeHTTP(w, r)
 		return
 	}
+	if !validHost(r.Host) {
+		s3err.Write(w, r, http.StatusBadRequest, "InvalidArgument", "Invalid Host header.")
+		return
+	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete, http.MethodOptions:
 	default:

@@ -52,9 +52,10 @@ type Store struct {
 	instance string // unique per process: host, pid and a random suffix
 	log      *slog.Logger
 	// compression: see EnableCompression.
-	compression bool
-	onChange    func(ObjectID)
-	sizes       SizeObserver
+	compression   bool
+	onChange      func(ObjectID)
+	sizes         SizeObserver
+	instanceCount // see OtherInstances
 }
 
 // Open prepares dir for use, creating it if needed, and removes temp files
@@ -72,6 +73,7 @@ func Open(dir string, log *slog.Logger) (*Store, error) {
 		instance: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:])),
 		log:      log,
 	}
+	s.others.Store(1)
 	for _, d := range []string{s.objects, s.tmp, s.locks} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return nil, fmt.Errorf("create cache directory: %w", err)
