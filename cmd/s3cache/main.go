@@ -115,13 +115,14 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, ops *operatio
 	limiter, stopQoS := startQoS(ctx, cfg, st.Instance(), log)
 	defer stopQoS()
 	rc := cache.New(st, oc, cache.Config{
-		QoS:         limiter,
-		RAM:         tier,
-		Rules:       ruleSet,
-		Access:      capacity,
-		Events:      ops.metrics,
-		Settings:    cache.Settings{GetTTL: cfg.GetTTL.D(), HeadTTL: cfg.HeadTTL.D(), PutTTL: cfg.PutTTL.D()},
-		WaitTimeout: cfg.FirstByteTimeout.D(),
+		QoS:           limiter,
+		ReadAheadPage: int64(cfg.ReadAheadPage),
+		RAM:           tier,
+		Rules:         ruleSet,
+		Access:        capacity,
+		Events:        ops.metrics,
+		Settings:      cache.Settings{GetTTL: cfg.GetTTL.D(), HeadTTL: cfg.HeadTTL.D(), PutTTL: cfg.PutTTL.D()},
+		WaitTimeout:   cfg.FirstByteTimeout.D(),
 	}, log)
 	ops.onReload([]string{"get_ttl", "head_ttl"}, func(c config.Config) {
 		rc.SetDefaults(cache.Settings{GetTTL: c.GetTTL.D(), HeadTTL: c.HeadTTL.D(), PutTTL: c.PutTTL.D()})

@@ -52,6 +52,9 @@ type Config struct {
 	QoS *qos.Limiter
 	// RAM, when set, is the in-memory tier consulted before the disk.
 	RAM *ram.Tier
+	// ReadAheadPage, when positive, widens small unsigned range misses to
+	// aligned pages of this size (at most 64 MiB). See readahead.go.
+	ReadAheadPage int64
 	// WaitTimeout bounds how long a request waits for another request's
 	// fetch of the same object to get S3's answer before fetching itself.
 	WaitTimeout time.Duration

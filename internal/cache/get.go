@@ -80,6 +80,9 @@ func (c *Cache) ServeGet(w http.ResponseWriter, r *http.Request, req *s3req.Requ
 		c.fetchAndFill(w, r, req, id, nil, nil)
 		return
 	}
+	if req.Range != "" && c.coldReadAhead(w, r, req, id) {
+		return
+	}
 	// Cold: if a fetch of this object is already waiting for S3's answer,
 	// wait for it too and then follow its fill instead of fetching again.
 	key := fill.FlightKey{ID: id}
@@ -208,7 +211,7 @@ func (c *Cache) serveCached(w http.ResponseWriter, r *http.Request, req *s3req.R
 			c.fetchAndFill(w, r, req, id, nil, nil)
 			return true
 		}
-		switch err := c.fetchGaps(w, r, e.Meta, pieces); {
+		switch err := c.fetchGaps(w, r, req, e.Meta, pieces); {
 		case errors.Is(err, errObjectChanged):
 			c.log.Info("object changed at the origin; dropping its cached bytes", "object", id)
 			if err := c.store.Invalidate(id, c.now()); err != nil {
@@ -247,7 +250,7 @@ var errAnswered = errors.New("answered with the origin's response")
 // appeared meanwhile, else with a gap fetch. All gap fetches run at once and
 // must all be accepted before the client sees a header, so a changed object
 // is found before any byte is promised.
-func (c *Cache) fetchGaps(w http.ResponseWriter, r *http.Request, m *store.Meta, pieces []piece) error {
+func (c *Cache) fetchGaps(w http.ResponseWriter, r *http.Request, req *s3req.Request, m *store.Meta, pieces []piece) error {
 	results := make([]gapResult, len(pieces))
 	var wg sync.WaitGroup
 	for i := range pieces {
@@ -262,10 +265,18 @@ func (c *Cache) fetchGaps(w http.ResponseWriter, r *http.Request, m *store.Meta,
 			}
 			f.Release()
 		}
+		from, to := p.start, p.end
+		page := c.readAheadPage(req, from, to-1)
+		if page > 0 {
+			from, to = widen(from, to, page, m.Size)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = c.fetchGap(r, m, p.start, p.end)
+			results[i] = c.fetchGap(r, m, from, to)
+			if page > 0 && results[i].fill != nil {
+				results[i].fill.Detach()
+			}
 		}()
 	}
 	wg.Wait()

@@ -65,6 +65,7 @@ type Config struct {
 	WriteCacheMaxObjectSize ByteSize `yaml:"write_cache_max_object_size" usage:"largest uploaded object cached"`
 	PutTTL                  Duration `yaml:"put_ttl" usage:"how long an object cached from an upload is served before S3 confirms it"`
 	IncompleteUploadTTL     Duration `yaml:"incomplete_upload_ttl" usage:"age after which staged parts of an unfinished multipart upload are removed"`
+	ReadAheadPage           ByteSize `yaml:"readahead_page_size" usage:"widen small unsigned range misses to aligned pages of this size, e.g. 8MiB for Parquet/ORC readers (0 disables; at most 64MiB)"`
 	MaxRAMCacheSize         ByteSize `yaml:"max_ram_cache_size" usage:"memory for hot small segments (0 disables the byte tier)"`
 	RAMMaxSegment           ByteSize `yaml:"ram_max_segment" usage:"largest segment kept in memory"`
 	Compression             bool     `yaml:"compression" usage:"store compressible objects as checksummed LZ4 frames (already-compressed data stays raw)"`

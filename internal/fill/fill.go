@@ -15,17 +15,21 @@ type Fill struct {
 	ETag  string
 	Start int64
 	End   int64
+	// Meta describes the object version; set before the fill is
+	// registered, read-only after.
+	Meta *store.Meta
 
 	w      *store.SegmentWriter
 	cancel context.CancelFunc
 
-	mu      sync.Mutex
-	written int64         // bytes in w readable by readers
-	done    bool          // no more bytes will come
-	err     error         // why the fill stopped early, if it did
-	more    chan struct{} // closed and replaced whenever written or done changes
-	readers int
-	closed  bool // w is closed: nobody can read any more
+	mu       sync.Mutex
+	written  int64         // bytes in w readable by readers
+	done     bool          // no more bytes will come
+	err      error         // why the fill stopped early, if it did
+	more     chan struct{} // closed and replaced whenever written or done changes
+	readers  int
+	closed   bool // w is closed: nobody can read any more
+	detached bool // the fill holds a reader of its own until done
 }
 
 // New prepares a fill that writes into w. cancel stops the origin fetch; it
@@ -66,11 +70,26 @@ func (f *Fill) Run(body io.Reader, buf []byte, commit func(w *store.SegmentWrite
 	f.mu.Lock()
 	f.done, f.err = true, err
 	f.signalLocked()
+	if f.detached {
+		f.detached = false
+		f.readers--
+	}
 	last := f.readers == 0
 	f.closed = last
 	f.mu.Unlock()
 	if last {
 		f.w.Close()
+	}
+}
+
+// Detach makes the fill run to its end even if every reader leaves (a
+// read-ahead page nobody is waiting for yet). Call it before Run ends.
+func (f *Fill) Detach() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.detached && !f.done {
+		f.detached = true
+		f.readers++
 	}
 }
 

@@ -73,3 +73,17 @@ func (r *Registry) InFlight() int {
 	}
 	return n
 }
+
+// Meta returns the metadata of the newest fill of the object in flight, so
+// requests arriving while it runs can plan against it before it is stored.
+func (r *Registry) Meta(id store.ObjectID) *store.Meta {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	list := r.fills[id]
+	for i := len(list) - 1; i >= 0; i-- {
+		if list[i].Meta != nil {
+			return list[i].Meta
+		}
+	}
+	return nil
+}
