@@ -33,6 +33,9 @@ var version = "dev"
 // drainTimeout bounds how long SIGTERM waits for in-flight requests.
 const drainTimeout = 30 * time.Second
 
+// tunnelGrace is how long SIGTERM lets TLS tunnels run before closing them.
+const tunnelGrace = 3 * time.Second
+
 func main() {
 	if code, ok := runSubcommand(os.Args[1:]); ok {
 		os.Exit(code)
@@ -202,7 +205,9 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, ops *operatio
 	<-ctx.Done()
 	log.Info("shutting down; draining in-flight requests", "timeout", drainTimeout)
 	shutdown(servers, log)
-	drainCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	// Tunnels are opaque: nothing tells an idle keep-alive connection from
+	// a transfer, so they get a short grace and are then closed.
+	drainCtx, cancel := context.WithTimeout(context.Background(), tunnelGrace)
 	defer cancel()
 	edge.shutdown(drainCtx)
 	stopTLSProxy(drainCtx)
