@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"testing"
 	"time"
@@ -60,4 +61,37 @@ func TestReadAheadServesLaterRangesFromThePage(t *testing.T) {
 
 func rangeInput(key string, first, last int64) *s3.GetObjectInput {
 	return &s3.GetObjectInput{Key: aws.String(key), Range: aws.String(fmt.Sprintf("bytes=%d-%d", first, last))}
+}
+
+// 100 random 64 KiB presigned reads over a 256 MiB object with 8 MiB pages
+// cost at most 32 origin requests and 256 MiB of origin bytes.
+func TestReadAheadRandomReads(t *testing.T) {
+	e := harness.NewEnv(t, harness.Options{CacheArgs: []string{"--readahead-page-size", "8MiB"}})
+	const size, seed, page = 256 * MiB, 112, 8 * MiB
+	putPattern(t, e, e.Direct, "big.orc", seed, size)
+	url := presignedGet(t, e, "big.orc")
+	rng := rand.New(rand.NewPCG(1, 2))
+	e.Counter.Reset()
+	for range 100 {
+		first := rng.Int64N(size - 64<<10)
+		r := httpGet(t, e, url, rangeHeader(first, first+64<<10-1))
+		wantRange(t, "random read", r, seed, size, first, first+64<<10-1)
+	}
+	// Pages fetched for reads that have left may still be landing.
+	for deadline, last := time.Now().Add(20*time.Second), int64(-1); time.Now().Before(deadline); {
+		if b := e.Counter.Bytes(); b == last {
+			break
+		} else {
+			last = b
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	reqs, bytes := e.Counter.Count(http.MethodGet), e.Counter.Bytes()
+	t.Logf("100 random 64 KiB reads: %d origin requests, %.1f MiB from the origin", reqs, float64(bytes)/MiB)
+	if reqs > size/page {
+		t.Errorf("%d origin requests, want at most %d", reqs, size/page)
+	}
+	if bytes > size {
+		t.Errorf("%d origin bytes, want at most %d", bytes, size)
+	}
 }
