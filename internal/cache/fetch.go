@@ -113,6 +113,13 @@ func (c *Cache) startFill(id store.ObjectID, m *store.Meta, ext store.Extent, re
 				w.Abort()
 				return
 			}
+			if complete && ext.Start == 0 && ext.End == m.Size {
+				if err := verifyWhole(w, m.Size, checksumsFor(resp.Header)); err != nil {
+					c.log.Error("object bytes do not match what S3 said of them; not cached", "object", id, "err", err)
+					w.Abort()
+					return
+				}
+			}
 			// An incomplete fill keeps the prefix it received: those are
 			// the object's bytes all the same.
 			if err := w.Commit(m); err != nil && !errors.Is(err, store.ErrSuperseded) {

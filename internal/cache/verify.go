@@ -1,0 +1,89 @@
+package cache
+
+import (
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/s3cache/s3cache/internal/store"
+)
+
+// Before a whole object filled from the origin is committed, its bytes are
+// checked against what S3 said about them: the ETag when it is the MD5 of
+// the bytes (single-part uploads without SSE-KMS or SSE-C), and full-object
+// checksums when S3 sent them. A mismatch is never cached. The check reads
+// the finished temp file back (from the page cache) in the fill's own
+// goroutine, so the client, which has its bytes already, never waits on it.
+
+var plainMD5ETag = regexp.MustCompile(`^"[0-9a-f]{32}"$`)
+
+// checksum is one digest S3 vouched for.
+type checksum struct {
+	name string
+	sum  hash.Hash
+	want string // as S3 wrote it: hex for the ETag, base64 for x-amz-checksum-*
+	hex  bool
+}
+
+// checksumsFor lists the digests that can check a whole object from its
+// response headers.
+func checksumsFor(h http.Header) []checksum {
+	var out []checksum
+	if etag := h.Get("ETag"); plainMD5ETag.MatchString(etag) &&
+		h.Get("X-Amz-Server-Side-Encryption") != "aws:kms" && h.Get("X-Amz-Server-Side-Encryption") != "aws:kms:dsse" {
+		out = append(out, checksum{name: "ETag (MD5)", sum: md5.New(), want: strings.Trim(etag, `"`), hex: true})
+	}
+	if strings.EqualFold(h.Get("X-Amz-Checksum-Type"), "COMPOSITE") {
+		return out // a checksum of part checksums: not of these bytes
+	}
+	for _, c := range []struct {
+		header string
+		sum    func() hash.Hash
+	}{
+		{"X-Amz-Checksum-Crc32", func() hash.Hash { return crc32.NewIEEE() }},
+		{"X-Amz-Checksum-Crc32c", func() hash.Hash { return crc32.New(crc32.MakeTable(crc32.Castagnoli)) }},
+		{"X-Amz-Checksum-Sha1", sha1.New},
+		{"X-Amz-Checksum-Sha256", sha256.New},
+	} {
+		if v := h.Get(c.header); v != "" && !strings.Contains(v, "-") {
+			out = append(out, checksum{name: c.header, sum: c.sum(), want: v})
+		}
+	}
+	return out
+}
+
+// verifyWhole checks the n bytes of a finished whole-object fill.
+func verifyWhole(w *store.SegmentWriter, n int64, sums []checksum) error {
+	if len(sums) == 0 {
+		return nil
+	}
+	writers := make([]io.Writer, len(sums))
+	for i := range sums {
+		writers[i] = sums[i].sum
+	}
+	if _, err := io.Copy(io.MultiWriter(writers...), io.NewSectionReader(w, 0, n)); err != nil {
+		return fmt.Errorf("read back the fill: %w", err)
+	}
+	for _, c := range sums {
+		got := c.sum.Sum(nil)
+		var gotText string
+		if c.hex {
+			gotText = hex.EncodeToString(got)
+		} else {
+			gotText = base64.StdEncoding.EncodeToString(got)
+		}
+		if gotText != c.want {
+			return fmt.Errorf("%s mismatch: S3 said %s, the bytes give %s", c.name, c.want, gotText)
+		}
+	}
+	return nil
+}
