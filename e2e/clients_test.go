@@ -703,7 +703,6 @@ func (c *rcloneCLI) Presign(key string) (string, error) {
 // ---- aws-sdk-go-v2 (in process) ----
 
 type goSDK struct {
-	t *testing.T
 	e *harness.Env
 	c *s3.Client
 }
@@ -813,7 +812,7 @@ func TestClientGoSDK(t *testing.T) {
 		if style == "virtual" {
 			c = e.VirtualClient()
 		}
-		return &goSDK{t: t, e: e, c: c}
+		return &goSDK{e: e, c: c}
 	})
 }
 
@@ -884,7 +883,7 @@ func TestClientHeadThenPresignedGet(t *testing.T) {
 	if r := head(t, e, e.Client, "hg"); r.err != nil {
 		t.Fatalf("HEAD: %v", r.err)
 	}
-	u, err := (&goSDK{t: t, e: e, c: e.Client}).Presign("hg")
+	u, err := (&goSDK{e: e, c: e.Client}).Presign("hg")
 	must(t, "presign", err)
 	e.Counter.Reset()
 	r := httpGet(t, e, u, nil)

@@ -11,17 +11,22 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/s3cache/s3cache/e2e/harness"
 )
@@ -404,4 +409,150 @@ func flipBytes(t *testing.T, path string, at float64) {
 func sha(b []byte) string {
 	s, _, _ := harness.SHA256(bytes.NewReader(b))
 	return s
+}
+
+// restartCache kills s3cache with SIGKILL and starts a new one on the same
+// cache directory and origin; it returns a path-style client to it.
+func restartCache(t *testing.T, e *harness.Env) (*harness.Cache, *s3.Client) {
+	t.Helper()
+	e.Cache.Proc().Kill()
+	bin, err := harness.S3CacheBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := harness.StartCache(t, bin, e.Art, "--origin", e.Counter.URL, "--cache-dir", e.Cache.Dir)
+	return c, harness.NewClient(harness.ClientConfig{Endpoint: c.URL, AccessKey: harness.AccessKey, SecretKey: harness.SecretKey, PathStyle: true})
+}
+
+// slowReader gives its bytes in 64 KiB steps, one step per tick, and
+// reports when it has given n bytes.
+type slowReader struct {
+	r       *harness.Pattern
+	given   int64
+	n       int64
+	reached chan struct{}
+	once    sync.Once
+}
+
+func (s *slowReader) Read(p []byte) (int, error) {
+	if s.given >= s.n {
+		s.once.Do(func() { close(s.reached) })
+		time.Sleep(50 * time.Millisecond)
+	}
+	k, err := s.r.Read(p[:min(len(p), 64<<10)])
+	s.given += int64(k)
+	return k, err
+}
+
+// TestStorageKillDuringFillAndWrite: s3cache is killed with SIGKILL in the
+// middle of a fill, of a PUT and of a multipart upload. A new instance on
+// the same directory serves exactly what S3 has: no half-filled segment, no
+// staged upload the origin never completed.
+func TestStorageKillDuringFillAndWrite(t *testing.T) {
+	e := harness.NewEnv(t)
+	const size = 24 * MiB
+	putPattern(t, e, e.Direct, "filled", 60, size)
+	putPattern(t, e, e.Direct, "overwritten", 61, MiB)
+	wantBody(t, "GET before the overwrite", get(t, e, e.Client, "overwritten"), 61, MiB)
+
+	// A fill: the client has read 2 MiB of 24 when s3cache dies.
+	ps, err := s3.NewPresignClient(e.Client).PresignGetObject(e.Ctx(), &s3.GetObjectInput{Bucket: aws.String(e.Bucket), Key: aws.String("filled")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.HTTP().Get(ps.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if _, err := io.CopyN(io.Discard, resp.Body, 2*MiB); err != nil {
+		t.Fatal(err)
+	}
+
+	// A PUT of a new version whose body is half sent (a presigned PUT:
+	// the payload is unsigned, so the body streams as it is read).
+	pp, err := s3.NewPresignClient(e.Client).PresignPutObject(e.Ctx(), &s3.PutObjectInput{Bucket: aws.String(e.Bucket), Key: aws.String("overwritten")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := &slowReader{r: harness.NewPattern(62, size), n: 4 * MiB, reached: make(chan struct{})}
+	putDone := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodPut, pp.URL, body)
+		req.ContentLength = size
+		resp, err := e.HTTP().Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				err = fmt.Errorf("PUT: %s", resp.Status)
+			}
+		}
+		putDone <- err
+	}()
+	select {
+	case <-body.reached:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the PUT body never got going")
+	}
+
+	// A multipart upload with one part sent, not completed.
+	up, err := e.Client.CreateMultipartUpload(e.Ctx(), &s3.CreateMultipartUploadInput{Bucket: aws.String(e.Bucket), Key: aws.String("mpu")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Client.UploadPart(e.Ctx(), &s3.UploadPartInput{Bucket: aws.String(e.Bucket), Key: aws.String("mpu"), UploadId: up.UploadId,
+		PartNumber: aws.Int32(1), Body: harness.NewPattern(63, 5*MiB), ContentLength: aws.Int64(5 * MiB)}); err != nil {
+		t.Fatal(err)
+	}
+
+	_, client := restartCache(t, e)
+	select {
+	case err := <-putDone:
+		t.Logf("the PUT under way at the kill: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the PUT under way at the kill did not end within 30 s")
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+
+	// What S3 has now, and what the new instance must serve.
+	d := head(t, e, e.Direct, "overwritten")
+	wantSeed, wantSize := int64(61), int64(MiB)
+	if d.header.Get("Content-Length") == fmt.Sprint(size) {
+		wantSeed, wantSize = 62, size
+	}
+	for i := 1; i <= 2; i++ {
+		r := get(t, e, client, "filled")
+		wantBody(t, fmt.Sprintf("GET #%d of the object being filled at the kill", i), r, 60, size)
+		r = get(t, e, client, "overwritten")
+		wantBody(t, fmt.Sprintf("GET #%d of the object being overwritten at the kill", i), r, wantSeed, wantSize)
+		if r := get(t, e, client, "mpu"); r.status != 404 {
+			t.Errorf("GET #%d of an upload never completed: status %d, %d bytes, X-Cache %q: want S3's 404", i, r.status, r.n, r.xcache())
+		}
+	}
+
+	// The interrupted multipart upload can still be completed through the
+	// new instance, and reads back whole.
+	if _, err := client.UploadPart(e.Ctx(), &s3.UploadPartInput{Bucket: aws.String(e.Bucket), Key: aws.String("mpu"), UploadId: up.UploadId,
+		PartNumber: aws.Int32(2), Body: harness.NewPattern(64, MiB), ContentLength: aws.Int64(MiB)}); err != nil {
+		t.Fatal(err)
+	}
+	parts, err := client.ListParts(e.Ctx(), &s3.ListPartsInput{Bucket: aws.String(e.Bucket), Key: aws.String("mpu"), UploadId: up.UploadId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done []types.CompletedPart
+	for _, p := range parts.Parts {
+		done = append(done, types.CompletedPart{PartNumber: p.PartNumber, ETag: p.ETag})
+	}
+	if _, err := client.CompleteMultipartUpload(e.Ctx(), &s3.CompleteMultipartUploadInput{Bucket: aws.String(e.Bucket), Key: aws.String("mpu"),
+		UploadId: up.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: done}}); err != nil {
+		t.Fatal(err)
+	}
+	want := append(harness.PatternBytes(63, 5*MiB), harness.PatternBytes(64, MiB)...)
+	for i := 1; i <= 2; i++ {
+		r := get(t, e, client, "mpu")
+		if r.err != nil || r.sha != sha(want) {
+			t.Errorf("GET #%d of the multipart object completed after the kill: %v, %d bytes, X-Cache %q: want the two parts", i, r.err, r.n, r.xcache())
+		}
+	}
 }
