@@ -165,7 +165,8 @@ func TestRunStopsWithItsContext(t *testing.T) {
 	done := make(chan struct{})
 	go func() { m.Run(ctx); close(done) }()
 	fill(t, m, "a", 1000)
-	deadline := time.Now().Add(5 * time.Second)
+	// The startup scan walks 256 shards: generous under -race on a busy box.
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if size, ok := m.Size(); ok && size >= 1000 && m.Stats().StartupScanDone {
 			break
