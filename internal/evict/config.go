@@ -24,7 +24,7 @@ type Config struct {
 	// unlimited (sizes are still tracked, nothing is evicted).
 	MaxBytes int64
 	// TriggerPercent (95) of MaxBytes starts an eviction, which runs down to
-	// TargetPercent (80). Above CriticalPercent (110) even segments
+	// TargetPercent (80). Above CriticalPercent (100) even segments
 	// accessed within MinAge are evicted.
 	TriggerPercent  int
 	TargetPercent   int
@@ -74,7 +74,9 @@ func ConfigFrom(c config.Config) Config {
 const (
 	defaultTrigger  = 95
 	defaultTarget   = 80
-	defaultCritical = 110
+	// Over the configured size, even recently used segments may go: the
+	// limit is a promise to the operator (a fixed-size disk).
+	defaultCritical = 100
 )
 
 func (c Config) withDefaults() Config {

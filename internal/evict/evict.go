@@ -29,7 +29,7 @@ func (m *Manager) evictionLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		case <-m.wake:
-			if time.Now().Before(quietUntil) {
+			if c := m.Capacity(); time.Now().Before(quietUntil) && c.UsedBytes <= c.CriticalBytes {
 				continue
 			}
 		}

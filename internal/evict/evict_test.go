@@ -75,20 +75,20 @@ func TestRecentSegmentsAreSparedUnlessCritical(t *testing.T) {
 	clock := &fakeClock{now: time.Now()}
 	m := newTestManager(t, t.TempDir(), Config{MaxBytes: 20 * objectSize}, clock)
 	measureAll(t, m)
-	fillMany(t, m, 0, 21) // 105%: over the trigger, under the critical level
+	fillMany(t, m, 0, 19) // 95% and metadata: over the trigger, not over the limit
 	clock.Advance(30 * time.Second)
 
 	m.evictIfNeeded(context.Background())
 	if st := m.Stats(); st.EvictedSegments != 0 || st.YoungSegmentsSpared == 0 {
 		t.Fatalf("segments touched 30s ago: evicted %d, spared %d", st.EvictedSegments, st.YoungSegmentsSpared)
 	}
-	for i := range 21 {
+	for i := range 19 {
 		if !cached(m, key(i)) {
 			t.Fatalf("object %d evicted", i)
 		}
 	}
 
-	fillMany(t, m, 21, 4) // 120%: critical
+	fillMany(t, m, 19, 5) // 120%: over the limit, critical
 	m.evictIfNeeded(context.Background())
 	if used, _ := m.Size(); used > m.Capacity().TargetBytes {
 		t.Errorf("critical usage: %d bytes left, target %d", used, m.Capacity().TargetBytes)
