@@ -72,8 +72,8 @@ func ConfigFrom(c config.Config) Config {
 }
 
 const (
-	defaultTrigger  = 95
-	defaultTarget   = 80
+	defaultTrigger = 95
+	defaultTarget  = 80
 	// Over the configured size, even recently used segments may go: the
 	// limit is a promise to the operator (a fixed-size disk).
 	defaultCritical = 100
