@@ -90,7 +90,10 @@ func (t *Tier) Lookup(id store.ObjectID) (*store.Entry, error) {
 	}
 	// Stamp first: a change landing between the stamp and the read makes
 	// the stamp older than the entry, so the next check reloads it.
-	stamp, _ := t.st.Stamp(id)
+	stamp, ok := t.st.Stamp(id)
+	if !ok {
+		return nil, store.ErrNotCached // the common cold miss: two stats, no open
+	}
 	e, err := t.st.Lookup(id)
 	if err != nil {
 		return nil, err
