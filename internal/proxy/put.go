@@ -123,14 +123,15 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, req *s3req.R
 	id := cache.ObjectID(req)
 	size := uploadSize(r)
 	header, herr := mpu.ObjectHeaders(r.Header)
-	if !h.writes.Enabled || req.SSEC || herr != nil || size < 0 || size > h.writes.MaxObjectSize || req.VersionID != "" {
+	if !h.writes.Enabled || req.SSEC || herr != nil || size < 0 || size > h.writes.MaxObjectSize || req.VersionID != "" ||
+		h.store.WritesFailing(size) {
 		h.write(w, r, req)
 		return
 	}
 	startedAt := time.Now()
 	sw, err := h.store.NewSegmentWriter(id, 0, startedAt)
 	if err != nil {
-		h.log.Warn("cannot stage upload; forwarding only", "object", id, "err", err)
+		h.log.Debug("cannot stage upload; forwarding only", "object", id, "err", err)
 		h.write(w, r, req)
 		return
 	}

@@ -98,7 +98,7 @@ func (s *Store) Lookup(id ObjectID) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.Tombstone() {
+	if m.Tombstone() || s.invalidatedSince(id, m) {
 		return nil, ErrNotCached
 	}
 	entries, err := os.ReadDir(dir)
@@ -215,6 +215,7 @@ func (w *SegmentWriter) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
 	w.written += int64(n)
 	if err != nil {
+		w.s.noteWriteFailure(err)
 		return n, fmt.Errorf("write cache segment: %w", err)
 	}
 	return n, nil
@@ -371,6 +372,10 @@ func (s *Store) Invalidate(id ObjectID, at time.Time) error {
 	m := &Meta{Endpoint: id.Endpoint, Bucket: id.Bucket, Key: id.Key, VersionID: id.VersionID,
 		StoredAt: at, InvalidatedAt: at}
 	if err := s.WriteMeta(m); err != nil {
+		// The directory cannot take the tombstone (read-only, full): this
+		// process at least must never serve the old bytes again.
+		s.rememberInvalidation(id, at)
+		s.changed(id)
 		return fmt.Errorf("invalidate %v: %w", id, err)
 	}
 	s.removeSegmentsExcept(s.objectDir(id), "")

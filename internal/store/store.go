@@ -56,6 +56,7 @@ type Store struct {
 	onChange      func(ObjectID)
 	sizes         SizeObserver
 	instanceCount // see OtherInstances
+	mem           memory
 }
 
 // Open prepares dir for use, creating it if needed, and removes temp files
@@ -118,7 +119,14 @@ func (s *Store) createTemp(id ObjectID) (*os.File, error) {
 	_, _ = rand.Read(b[:])
 	name := filepath.Join(s.tmp, id.hash()[:16]+"."+hex.EncodeToString(b[:])+".tmp")
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The directory was removed under us (a wiped cache): recreate it.
+		if err = os.MkdirAll(s.tmp, 0o750); err == nil {
+			f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
+		}
+	}
 	if err != nil {
+		s.noteWriteFailure(err)
 		return nil, fmt.Errorf("create cache temp file: %w", err)
 	}
 	return f, nil
