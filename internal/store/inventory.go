@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -314,23 +313,14 @@ func (s *Store) WalkShard(ctx context.Context, shard int, fn func(*ObjectDir) er
 
 // DirMeta reads the directory's meta.json.
 func (s *Store) DirMeta(d *ObjectDir) (*Meta, error) {
-	f, err := os.Open(filepath.Join(d.path, metaName))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, ErrNotCached
-	}
+	m, err := decodeMetaFile(filepath.Join(d.path, metaName))
 	if err != nil {
-		return nil, fmt.Errorf("open cache metadata: %w", err)
+		return nil, err
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxMetaBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read cache metadata: %w", err)
-	}
-	var m Meta
-	if len(data) > maxMetaBytes || json.Unmarshal(data, &m) != nil || m.Format != metaFormat || m.ID().hash() != d.Hash {
+	if m.ID().hash() != d.Hash {
 		return nil, fmt.Errorf("cache metadata in %s: %w", d.Hash, ErrCorrupt)
 	}
-	return &m, nil
+	return m, nil
 }
 
 // RemoveSegment removes a segment's files and returns the bytes freed.

@@ -72,6 +72,19 @@ func (s *Store) ReadMeta(id ObjectID) (*Meta, error) {
 }
 
 func (s *Store) readMetaFile(path string, id ObjectID) (*Meta, error) {
+	m, err := decodeMetaFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if m.ID() != id {
+		// A hash collision or a file copied by hand: never serve it.
+		return nil, fmt.Errorf("cache metadata %s belongs to %v, not %v", path, m.ID(), id)
+	}
+	return m, nil
+}
+
+// decodeMetaFile reads and checks one meta.json; ErrNotCached when absent.
+func decodeMetaFile(path string) (*Meta, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNotCached
@@ -86,17 +99,13 @@ func (s *Store) readMetaFile(path string, id ObjectID) (*Meta, error) {
 	}
 	var m Meta
 	if len(data) > maxMetaBytes {
-		return nil, fmt.Errorf("cache metadata %s: larger than %d bytes", path, maxMetaBytes)
+		return nil, fmt.Errorf("cache metadata %s: larger than %d bytes: %w", path, maxMetaBytes, ErrCorrupt)
 	}
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("cache metadata %s: %w", path, err)
+		return nil, fmt.Errorf("cache metadata %s: %v: %w", path, err, ErrCorrupt)
 	}
 	if m.Format != metaFormat {
-		return nil, fmt.Errorf("cache metadata %s: format %d, want %d", path, m.Format, metaFormat)
-	}
-	if m.ID() != id {
-		// A hash collision or a file copied by hand: never serve it.
-		return nil, fmt.Errorf("cache metadata %s belongs to %v, not %v", path, m.ID(), id)
+		return nil, fmt.Errorf("cache metadata %s: format %d, want %d: %w", path, m.Format, metaFormat, ErrCorrupt)
 	}
 	return &m, nil
 }
