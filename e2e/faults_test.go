@@ -15,7 +15,7 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
+	"crypto/md5"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -46,9 +46,11 @@ func newFakeObject(seed, size int64) fakeObject {
 	return fakeObject{body: b, etag: newFakeETag(b)}
 }
 
+// newFakeETag is what S3 gives a single-part upload: the MD5 of the bytes
+// (s3cache checks such ETags against the bytes it fills).
 func newFakeETag(b []byte) string {
-	sum := sha256.Sum256(b)
-	return `"` + hex.EncodeToString(sum[:16]) + `"`
+	sum := md5.Sum(b)
+	return `"` + hex.EncodeToString(sum[:]) + `"`
 }
 
 // fault answers one request in its own way. It gets the object the origin
