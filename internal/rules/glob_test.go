@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestKeyPatternMatrix(t *testing.T) {
@@ -202,4 +203,21 @@ func referenceRegexp(glob string) *regexp.Regexp {
 	}
 	b.WriteString(`$`)
 	return regexp.MustCompile(b.String())
+}
+
+// FuzzGlob checks compiled globs against their regexp meaning on any
+// pattern without escapes, and that compiling never panics.
+func FuzzGlob(f *testing.F) {
+	for _, s := range [][2]string{{"logs/**", "logs/a/b"}, {"*.csv", "x.csv"}, {"a?c/**/d", "abc/x/d"}, {"**", ""}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, glob, key string) {
+		p, err := compilePattern(glob, true)
+		if err != nil || strings.ContainsAny(glob, `\`) || strings.Contains(glob, "***") || !utf8.ValidString(glob) || !utf8.ValidString(key) {
+			return
+		}
+		if got, want := p.match(key), referenceRegexp(glob).MatchString(key); got != want {
+			t.Fatalf("%q matching %q = %v, regexp says %v", glob, key, got, want)
+		}
+	})
 }
