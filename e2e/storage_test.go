@@ -53,9 +53,17 @@ func mountTmpfs(t *testing.T, size string) string {
 
 func remount(t *testing.T, dir, mode string) {
 	t.Helper()
-	if out, err := exec.Command("mount", "-o", "remount,"+mode, dir).CombinedOutput(); err != nil {
-		t.Fatalf("remount %s %s: %v %s", dir, mode, err, out)
+	// A read-only remount is refused while a file is open for writing (a
+	// fill still committing in the background): try again for a while.
+	var out []byte
+	var err error
+	for attempt := 0; attempt < 50; attempt++ {
+		if out, err = exec.Command("mount", "-o", "remount,"+mode, dir).CombinedOutput(); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
+	t.Fatalf("remount %s %s: %v %s", dir, mode, err, out)
 }
 
 // cachedFiles lists the files under the cache's objects/ tree whose names
