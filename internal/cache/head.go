@@ -65,6 +65,6 @@ func (c *Cache) storeHead(req *s3req.Request, resp *http.Response, startedAt tim
 	}
 	m.ValidatedAt = time.Time{} // a HEAD proves nothing about cached bytes of another version
 	if err := c.store.PutMeta(m, startedAt); err != nil && !errors.Is(err, store.ErrSuperseded) {
-		c.log.Warn("cannot cache HEAD metadata", "object", id, "err", err)
+		c.log.Debug("cannot cache HEAD metadata", "object", id, "err", err) // the store logs the condition
 	}
 }

@@ -59,7 +59,9 @@ func (h *Handler) invalidate(req *s3req.Request, deleteBody *bytes.Buffer) {
 	}
 	for _, id := range ids {
 		if err := h.store.Invalidate(id, now); err != nil {
-			h.log.Error("cannot invalidate cached object; it may be served stale", "object", id, "err", err)
+			// The store logged the condition and remembers the
+			// invalidation in memory: this process serves nothing stale.
+			h.log.Debug("cannot record invalidation on disk", "object", id, "err", err)
 		}
 	}
 }

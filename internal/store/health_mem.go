@@ -20,6 +20,7 @@ type memory struct {
 	invalidated map[ObjectID]time.Time
 	lastFailure time.Time
 	failureErr  error
+	loggedAt    time.Time
 }
 
 // rememberInvalidation records an invalidation the directory could not take.
@@ -57,9 +58,14 @@ func (s *Store) invalidatedSince(id ObjectID, m *Meta) bool {
 // of space or permission, so fills pause for a while (WritesFailing).
 func (s *Store) noteWriteFailure(err error) {
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EDQUOT) {
+		now := time.Now()
 		s.mem.mu.Lock()
-		first := s.mem.failureErr == nil || time.Since(s.mem.lastFailure) > failurePause
-		s.mem.lastFailure, s.mem.failureErr = time.Now(), err
+		// Once per condition: again only after a quiet minute.
+		first := s.mem.failureErr == nil || now.Sub(s.mem.lastFailure) > time.Minute || now.Sub(s.mem.loggedAt) > time.Hour
+		s.mem.lastFailure, s.mem.failureErr = now, err
+		if first {
+			s.mem.loggedAt = now
+		}
 		s.mem.mu.Unlock()
 		if first {
 			s.log.Error("cache directory refuses writes; serving without caching for now", "err", err)
