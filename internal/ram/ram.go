@@ -88,8 +88,8 @@ func (t *Tier) Lookup(id store.ObjectID) (*store.Entry, error) {
 		}
 		t.entries.Invalidate(id)
 	}
-	// Stamp first: a change landing between the stamp and the read makes
-	// the stamp older than the entry, so the next check reloads it.
+	// Stamp before and after the read: only an entry read while the
+	// directory stood still is kept.
 	stamp, ok := t.st.Stamp(id)
 	if !ok {
 		return nil, store.ErrNotCached // the common cold miss: two stats, no open
@@ -97,6 +97,12 @@ func (t *Tier) Lookup(id store.ObjectID) (*store.Entry, error) {
 	e, err := t.st.Lookup(id)
 	if err != nil {
 		return nil, err
+	}
+	if again, ok := t.st.Stamp(id); !ok || again != stamp {
+		// Changed while being read (a fill committing): serve what was
+		// read, but do not keep it, or a Forget that ran meanwhile would
+		// be undone for up to RecheckEvery.
+		return e, nil
 	}
 	ce := &cachedEntry{entry: e, stamp: stamp}
 	ce.checked.Store(now.UnixNano())
