@@ -497,22 +497,14 @@ func (s *Store) LockCapacity(name string) (*CapacityLock, error) {
 	}
 	stolen := false
 	for attempt := 0; attempt < 2; attempt++ {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+		err := createLockFile(path, token)
 		if err == nil {
-			_, werr := f.Write(token)
-			if cerr := f.Close(); werr == nil {
-				werr = cerr
-			}
-			if werr != nil {
-				os.Remove(path)
-				return nil, fmt.Errorf("write capacity lock: %w", werr)
-			}
 			l := &CapacityLock{path: path, token: token, stolen: stolen, stop: make(chan struct{}), done: make(chan struct{})}
 			go l.heartbeat()
 			return l, nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("create capacity lock: %w", err)
+			return nil, fmt.Errorf("capacity lock: %w", err)
 		}
 		info, statErr := os.Stat(path)
 		if statErr == nil && time.Since(info.ModTime()) < StaleAfter {

@@ -56,28 +56,40 @@ func (s *Store) lockPath(id ObjectID, start int64) string {
 func (s *Store) LockFill(id ObjectID, start int64) (*FillLock, error) {
 	path := s.lockPath(id, start)
 	info := LockInfo{Owner: s.instance, Created: time.Now(), Start: start}
+	data, _ := json.Marshal(info)
 	for attempt := 0; attempt < 2; attempt++ {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+		err := createLockFile(path, data)
 		if err == nil {
-			data, _ := json.Marshal(info)
-			_, werr := f.Write(data)
-			f.Close()
-			if werr != nil {
-				os.Remove(path)
-				return nil, fmt.Errorf("write fill lock: %w", werr)
-			}
 			l := &FillLock{s: s, path: path, info: info, stop: make(chan struct{})}
 			go l.heartbeat()
 			return l, nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("create fill lock: %w", err)
+			return nil, fmt.Errorf("fill lock: %w", err)
 		}
 		if !s.stealIfStale(path) {
 			return nil, ErrLocked
 		}
 	}
 	return nil, ErrLocked
+}
+
+// createLockFile creates path exclusively with content; fs.ErrExist when
+// another owner holds it. A lock whose content cannot be written is removed.
+func createLockFile(path string, content []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(content)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		os.Remove(path)
+		return fmt.Errorf("write lock %s: %w", filepath.Base(path), werr)
+	}
+	return nil
 }
 
 // stealIfStale removes a lock whose owner stopped its heartbeat. The lock is
