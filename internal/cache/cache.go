@@ -164,15 +164,12 @@ func latest(a, b time.Time) time.Time {
 
 // roundTrip forwards r. On failure it has already answered the client.
 func (c *Cache) roundTrip(w http.ResponseWriter, r *http.Request) (*http.Response, bool) {
-	out, err := c.origin.NewRequest(r.Context(), r)
-	if err == nil {
-		var resp *http.Response
-		if resp, err = c.origin.RoundTrip(out); err == nil {
-			return resp, true
-		}
+	resp, err := c.origin.Send(r.Context(), r, nil)
+	if err != nil {
+		relay.UpstreamError(w, r, err)
+		return nil, false
 	}
-	relay.UpstreamError(w, r, err)
-	return nil, false
+	return resp, true
 }
 
 // forward relays r to S3 without touching the cache.

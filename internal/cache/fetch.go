@@ -151,7 +151,7 @@ func (c *Cache) fetchAndFill(w http.ResponseWriter, r *http.Request, req *s3req.
 	}
 	ctx, cancel := fetchCtx(r)
 	startedAt := c.now()
-	resp, err := c.send(ctx, r, nil)
+	resp, err := c.origin.Send(ctx, r, nil)
 	if err != nil {
 		cancel()
 		if lock != nil {
@@ -161,19 +161,6 @@ func (c *Cache) fetchAndFill(w http.ResponseWriter, r *http.Request, req *s3req.
 		return
 	}
 	c.relayAndFill(w, r, req, id, resp, startedAt, cancel, landed, lock, relay.Miss)
-}
-
-// send forwards the client's request under ctx, with extra headers the
-// client did not sign.
-func (c *Cache) send(ctx context.Context, r *http.Request, extra http.Header) (*http.Response, error) {
-	out, err := c.origin.NewRequest(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range extra {
-		out.Header[k] = v
-	}
-	return c.origin.RoundTrip(out)
 }
 
 // relayAndFill streams an origin answer to the client, through a fill when
@@ -233,14 +220,10 @@ type gapResult struct {
 func (c *Cache) fetchGap(r *http.Request, m *store.Meta, start, end int64) gapResult {
 	ctx, cancel := fetchCtx(r)
 	startedAt := c.now()
-	out, err := c.origin.NewRequest(ctx, r)
-	if err != nil {
-		cancel()
-		return gapResult{err: err}
-	}
-	out.Header.Set("Range", "bytes="+strconv.FormatInt(start, 10)+"-"+strconv.FormatInt(end-1, 10))
-	out.Header.Set("If-Match", m.ETag)
-	resp, err := c.origin.RoundTrip(out)
+	resp, err := c.origin.Send(ctx, r, http.Header{
+		"Range":    {"bytes=" + strconv.FormatInt(start, 10) + "-" + strconv.FormatInt(end-1, 10)},
+		"If-Match": {m.ETag},
+	})
 	if err != nil {
 		cancel()
 		return gapResult{err: err}

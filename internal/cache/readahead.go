@@ -51,7 +51,7 @@ func (c *Cache) coldReadAhead(w http.ResponseWriter, r *http.Request, req *s3req
 	ws, we := widen(br.First, br.Last+1, page, br.First+page*2) // size unknown yet: S3 clamps
 	ctx, cancel := fetchCtx(r)
 	startedAt := c.now()
-	resp, err := c.send(ctx, r, http.Header{"Range": {"bytes=" + strconv.FormatInt(ws, 10) + "-" + strconv.FormatInt(we-1, 10)}})
+	resp, err := c.origin.Send(ctx, r, http.Header{"Range": {"bytes=" + strconv.FormatInt(ws, 10) + "-" + strconv.FormatInt(we-1, 10)}})
 	if err != nil {
 		cancel()
 		return false

@@ -56,7 +56,7 @@ func (c *Cache) revalidate(w http.ResponseWriter, r *http.Request, req *s3req.Re
 	extra, _ := validators(req, e.Meta)
 	ctx, cancel := fetchCtx(r)
 	startedAt := c.now()
-	resp, err := c.send(ctx, r, extra)
+	resp, err := c.origin.Send(ctx, r, extra)
 	if err != nil {
 		cancel()
 		relay.UpstreamError(w, r, err)

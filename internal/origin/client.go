@@ -155,6 +155,23 @@ func (c *Client) NewRequest(ctx context.Context, r *http.Request) (*http.Request
 	return out, nil
 }
 
+// ErrNotSent marks a failure before anything reached the origin.
+var ErrNotSent = errors.New("origin: request not sent")
+
+// Send forwards the client's request under ctx, with extra headers the
+// client did not sign (a Range of its own, validators). Errors from before
+// the request left wrap ErrNotSent.
+func (c *Client) Send(ctx context.Context, r *http.Request, extra http.Header) (*http.Response, error) {
+	out, err := c.NewRequest(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotSent, err)
+	}
+	for k, v := range extra {
+		out.Header[k] = v
+	}
+	return c.RoundTrip(out)
+}
+
 // RoundTrip sends one request upstream without following redirects, with
 // the configured retries, hedging and idle watchdog.
 func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {

@@ -82,12 +82,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // pass forwards a request that neither reads nor changes cached objects.
 func (h *Handler) pass(w http.ResponseWriter, r *http.Request) {
-	out, err := h.origin.NewRequest(r.Context(), r)
-	if err != nil {
-		relay.UpstreamError(w, r, err)
-		return
-	}
-	resp, err := h.origin.RoundTrip(out)
+	resp, err := h.origin.Send(r.Context(), r, nil)
 	if err != nil {
 		relay.UpstreamError(w, r, err)
 		return

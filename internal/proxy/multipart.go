@@ -40,7 +40,7 @@ func relayKeeping(w http.ResponseWriter, resp *http.Response, outcome string) []
 // createUpload forwards CreateMultipartUpload and starts staging the
 // upload S3 names.
 func (h *Handler) createUpload(w http.ResponseWriter, r *http.Request, req *s3req.Request) {
-	resp, ok := h.roundTrip(w, r, req)
+	resp, ok := h.roundTrip(w, r, req, nil)
 	if !ok {
 		return
 	}
@@ -81,7 +81,7 @@ func (h *Handler) uploadPart(w http.ResponseWriter, r *http.Request, req *s3req.
 	}
 	sink := newUploadSink(pw, r.Header)
 	r.Body = teeBody{io.TeeReader(r.Body, sink), r.Body}
-	resp, ok := h.roundTrip(w, r, req)
+	resp, ok := h.roundTrip(w, r, req, nil)
 	if !ok {
 		pw.Abort()
 		return
@@ -115,7 +115,7 @@ func (h *Handler) completeUpload(w http.ResponseWriter, r *http.Request, req *s3
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	resp, ok := h.roundTrip(w, r, req)
+	resp, ok := h.roundTrip(w, r, req, nil)
 	if !ok {
 		return
 	}

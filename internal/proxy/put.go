@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"github.com/s3cache/s3cache/internal/awschunked"
 	"github.com/s3cache/s3cache/internal/cache"
 	"github.com/s3cache/s3cache/internal/mpu"
+	"github.com/s3cache/s3cache/internal/origin"
 	"github.com/s3cache/s3cache/internal/relay"
 	"github.com/s3cache/s3cache/internal/s3req"
 	"github.com/s3cache/s3cache/internal/store"
@@ -138,7 +140,7 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, req *s3req.R
 	defer sw.Close()
 	sink := newUploadSink(sw, r.Header)
 	r.Body = teeBody{io.TeeReader(r.Body, sink), r.Body}
-	resp, ok := h.roundTrip(w, r, req)
+	resp, ok := h.roundTrip(w, r, req, nil)
 	if !ok {
 		return
 	}
@@ -200,18 +202,18 @@ func uploadedMeta(id store.ObjectID, objectHeader, reqHeader http.Header, resp *
 	}
 }
 
-// roundTrip forwards a write. On failure the client has its answer and the
-// keys it may have changed are invalidated.
-func (h *Handler) roundTrip(w http.ResponseWriter, r *http.Request, req *s3req.Request) (*http.Response, bool) {
-	out, err := h.origin.NewRequest(r.Context(), r)
-	if err == nil {
-		var resp *http.Response
-		if resp, err = h.origin.RoundTrip(out); err == nil {
-			return resp, true
+// roundTrip forwards a write. On failure the client has its answer and,
+// if the request left, the keys it may have changed are invalidated
+// (deleteBody: a DeleteObjects request's body, else nil).
+func (h *Handler) roundTrip(w http.ResponseWriter, r *http.Request, req *s3req.Request, deleteBody *bytes.Buffer) (*http.Response, bool) {
+	resp, err := h.origin.Send(r.Context(), r, nil)
+	if err != nil {
+		if !errors.Is(err, origin.ErrNotSent) {
+			// S3 may or may not have applied the change: assume it did.
+			h.invalidate(req, deleteBody)
 		}
-		// S3 may or may not have applied the change: assume it did.
-		h.invalidate(req, nil)
+		relay.UpstreamError(w, r, err)
+		return nil, false
 	}
-	relay.UpstreamError(w, r, err)
-	return nil, false
+	return resp, true
 }

@@ -27,16 +27,8 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, req *s3req.Reque
 		deleteBody = &bytes.Buffer{}
 		r.Body = teeBody{io.TeeReader(r.Body, &limitedWriter{buf: deleteBody, max: maxDeleteBody}), r.Body}
 	}
-	out, err := h.origin.NewRequest(r.Context(), r)
-	if err != nil {
-		relay.UpstreamError(w, r, err)
-		return
-	}
-	resp, err := h.origin.RoundTrip(out)
-	if err != nil {
-		// S3 may or may not have applied the change: assume it did.
-		h.invalidate(req, deleteBody)
-		relay.UpstreamError(w, r, err)
+	resp, ok := h.roundTrip(w, r, req, deleteBody)
+	if !ok {
 		return
 	}
 	if resp.StatusCode/100 == 2 {
