@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -110,18 +111,24 @@ func (c *Cache) startFill(id store.ObjectID, m *store.Meta, ext store.Extent, re
 		defer resp.Body.Close()
 		buf := relay.Buffer()
 		defer relay.PutBuffer(buf)
-		body := c.cfg.QoS.ReadCloser(resp.Request.Context(), resp.Body,
+		var body io.Reader = c.cfg.QoS.ReadCloser(resp.Request.Context(), resp.Body,
 			c.cfg.QoS.Class(id.Bucket, resp.Request.Header.Get("User-Agent")))
-		f.Run(body, *buf, func(w *store.SegmentWriter, complete bool) {
+		var sums digests
+		if ext.Start == 0 && ext.End == m.Size {
+			if sums = checksumsFor(resp.Header); len(sums) > 0 {
+				body = io.TeeReader(body, sums.writer())
+			}
+		}
+		f.Run(body, *buf, func(w *store.SegmentWriter, complete bool) error {
 			if w.Written() == 0 && !complete {
 				w.Abort()
-				return
+				return nil
 			}
-			if complete && ext.Start == 0 && ext.End == m.Size {
-				if err := verifyWhole(w, m.Size, checksumsFor(resp.Header)); err != nil {
+			if complete {
+				if err := sums.check(); err != nil {
 					c.log.Error("object bytes do not match what S3 said of them; not cached", "object", id, "err", err)
 					w.Abort()
-					return
+					return err
 				}
 			}
 			// An incomplete fill keeps the prefix it received: those are
@@ -129,6 +136,7 @@ func (c *Cache) startFill(id store.ObjectID, m *store.Meta, ext store.Extent, re
 			if err := w.Commit(m); err != nil && !errors.Is(err, store.ErrSuperseded) {
 				c.log.Warn("cannot commit cache fill", "object", id, "err", err)
 			}
+			return nil
 		})
 		c.fills.Remove(f)
 		if lock != nil {

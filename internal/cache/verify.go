@@ -13,16 +13,15 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-
-	"github.com/s3cache/s3cache/internal/store"
 )
 
 // Before a whole object filled from the origin is committed, its bytes are
 // checked against what S3 said about them: the ETag when it is the MD5 of
 // the bytes (single-part uploads without SSE-KMS or SSE-C), and full-object
-// checksums when S3 sent them. A mismatch is never cached. The check reads
-// the finished temp file back (from the page cache) in the fill's own
-// goroutine, so the client, which has its bytes already, never waits on it.
+// checksums when S3 sent them. The digests are computed as the bytes arrive
+// and checked before the fill hands out its last bytes: a mismatch is never
+// cached, and the clients reading the fill get a short body, which they
+// notice, rather than wrong bytes.
 
 var plainMD5ETag = regexp.MustCompile(`^"[0-9a-f]{32}"$`)
 
@@ -36,8 +35,8 @@ type checksum struct {
 
 // checksumsFor lists the digests that can check a whole object from its
 // response headers.
-func checksumsFor(h http.Header) []checksum {
-	var out []checksum
+func checksumsFor(h http.Header) digests {
+	var out digests
 	if etag := h.Get("ETag"); plainMD5ETag.MatchString(etag) &&
 		h.Get("X-Amz-Server-Side-Encryption") != "aws:kms" && h.Get("X-Amz-Server-Side-Encryption") != "aws:kms:dsse" {
 		out = append(out, checksum{name: "ETag (MD5)", sum: md5.New(), want: strings.Trim(etag, `"`), hex: true})
@@ -61,19 +60,22 @@ func checksumsFor(h http.Header) []checksum {
 	return out
 }
 
-// verifyWhole checks the n bytes of a finished whole-object fill.
-func verifyWhole(w *store.SegmentWriter, n int64, sums []checksum) error {
-	if len(sums) == 0 {
-		return nil
+// digests are the checksums of one whole-object fill, fed as its bytes
+// arrive so that checking costs nothing once the last byte is in.
+type digests []checksum
+
+// writer feeds every digest.
+func (d digests) writer() io.Writer {
+	writers := make([]io.Writer, len(d))
+	for i := range d {
+		writers[i] = d[i].sum
 	}
-	writers := make([]io.Writer, len(sums))
-	for i := range sums {
-		writers[i] = sums[i].sum
-	}
-	if _, err := io.Copy(io.MultiWriter(writers...), io.NewSectionReader(w, 0, n)); err != nil {
-		return fmt.Errorf("read back the fill: %w", err)
-	}
-	for _, c := range sums {
+	return io.MultiWriter(writers...)
+}
+
+// check compares each digest with what S3 said.
+func (d digests) check() error {
+	for _, c := range d {
 		got := c.sum.Sum(nil)
 		var gotText string
 		if c.hex {

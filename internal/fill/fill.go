@@ -26,6 +26,7 @@ type Fill struct {
 	written  int64         // bytes in w readable by readers
 	done     bool          // no more bytes will come
 	err      error         // why the fill stopped early, if it did
+	rejected error         // commit refused the bytes: readers must not resume elsewhere
 	more     chan struct{} // closed and replaced whenever written or done changes
 	readers  int
 	closed   bool // w is closed: nobody can read any more
@@ -41,34 +42,48 @@ func New(id store.ObjectID, etag string, start, end int64, w *store.SegmentWrite
 // Run copies body into the fill until it ends, then finishes the fill with
 // commit, which receives the segment writer to publish (or abort) what
 // arrived. Readers may wait on the fill only while Run is going.
-func (f *Fill) Run(body io.Reader, buf []byte, commit func(w *store.SegmentWriter, complete bool)) {
+//
+// The last bytes are handed to readers only after commit returns: a client
+// that has read a whole answer then finds it in the cache on its next
+// request, and a commit that rejects the bytes (a checksum mismatch) leaves
+// every reader one chunk short, an error the client notices, instead of a
+// complete wrong answer.
+func (f *Fill) Run(body io.Reader, buf []byte, commit func(w *store.SegmentWriter, complete bool) error) {
 	want := f.End - f.Start
+	var got int64
 	var err error
-	for f.written < want {
-		var n int
-		n, err = body.Read(buf[:min(int64(len(buf)), want-f.written)])
+	for got < want {
+		n, rerr := body.Read(buf[:min(int64(len(buf)), want-got)])
 		if n > 0 {
 			if _, werr := f.w.Write(buf[:n]); werr != nil {
 				err = werr
 				break
 			}
-			f.mu.Lock()
-			f.written += int64(n)
-			f.signalLocked()
-			f.mu.Unlock()
+			got += int64(n)
+			if got < want {
+				f.publish(got)
+			}
 		}
-		if err != nil {
+		if rerr != nil {
+			err = rerr
 			break
 		}
 	}
-	if err == io.EOF && f.written < want {
-		err = io.ErrUnexpectedEOF
-	} else if f.written == want {
+	switch {
+	case got == want:
 		err = nil
+	case err == nil || err == io.EOF:
+		err = io.ErrUnexpectedEOF
 	}
-	commit(f.w, err == nil)
+	var rejected error
+	if cerr := commit(f.w, err == nil); err == nil && cerr != nil {
+		err, rejected = cerr, cerr
+	}
 	f.mu.Lock()
-	f.done, f.err = true, err
+	if err == nil {
+		f.written = got
+	}
+	f.done, f.err, f.rejected = true, err, rejected
 	f.signalLocked()
 	if f.detached {
 		f.detached = false
@@ -80,6 +95,14 @@ func (f *Fill) Run(body io.Reader, buf []byte, commit func(w *store.SegmentWrite
 	if last {
 		f.w.Close()
 	}
+}
+
+// publish makes the first n bytes readable.
+func (f *Fill) publish(n int64) {
+	f.mu.Lock()
+	f.written = n
+	f.signalLocked()
+	f.mu.Unlock()
 }
 
 // Detach makes the fill run to its end even if every reader leaves (a
@@ -133,19 +156,23 @@ func (f *Fill) Release() {
 var ErrStopped = errors.New("fill: origin fetch stopped early")
 
 // ReadAt reads object bytes at offset off (absolute), waiting for them to
-// arrive. It returns fewer bytes only with an error: ErrStopped, or ctx's.
+// arrive. It returns fewer bytes only with an error: ErrStopped, the error
+// with which commit refused the bytes, or ctx's.
 func (f *Fill) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	if off < f.Start || off >= f.End {
 		return 0, io.EOF
 	}
 	for {
 		f.mu.Lock()
-		avail, done, more := f.written-(off-f.Start), f.done, f.more
+		avail, done, more, rejected := f.written-(off-f.Start), f.done, f.more, f.rejected
 		f.mu.Unlock()
 		if avail > 0 {
 			return f.w.ReadAt(p[:min(int64(len(p)), avail)], off-f.Start)
 		}
 		if done {
+			if rejected != nil {
+				return 0, rejected
+			}
 			return 0, ErrStopped
 		}
 		select {

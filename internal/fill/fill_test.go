@@ -38,7 +38,7 @@ func TestReaderFollowsGrowingFill(t *testing.T) {
 	f, st, _ := newFill(t, 6)
 	pr, pw := io.Pipe()
 	f.Acquire()
-	go f.Run(pr, make([]byte, 4), func(w *store.SegmentWriter, complete bool) { w.Commit(meta(6)) })
+	go f.Run(pr, make([]byte, 4), func(w *store.SegmentWriter, complete bool) error { return w.Commit(meta(6)) })
 	pw.Write([]byte("abc"))
 	buf := make([]byte, 6)
 	n, err := f.ReadAt(t.Context(), buf, 0)
@@ -50,15 +50,33 @@ func TestReaderFollowsGrowingFill(t *testing.T) {
 	if err != nil || string(buf[:n]) != "def" {
 		t.Fatalf("second read %q %v", buf[:n], err)
 	}
-	f.Release()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if e, err := st.Lookup(store.ObjectID{Bucket: "b", Key: "k"}); err == nil && len(e.Segments) == 1 {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
+	// The last bytes come only after the commit: a reader that has them
+	// finds the object cached.
+	if e, err := st.Lookup(store.ObjectID{Bucket: "b", Key: "k"}); err != nil || len(e.Segments) != 1 {
+		t.Errorf("all bytes read before the fill was committed: %+v %v", e, err)
 	}
-	t.Fatal("complete fill was not committed")
+	f.Release()
+}
+
+// A commit that refuses the bytes leaves readers short of the end, with
+// its error rather than ErrStopped (which would invite a resume).
+func TestRejectedCommitWithholdsLastBytes(t *testing.T) {
+	f, _, _ := newFill(t, 6)
+	f.Acquire()
+	defer f.Release()
+	bad := errors.New("checksum mismatch")
+	go f.Run(bytes.NewReader([]byte("abcdef")), make([]byte, 4), func(w *store.SegmentWriter, complete bool) error {
+		w.Abort()
+		return bad
+	})
+	buf := make([]byte, 6)
+	n, err := f.ReadAt(t.Context(), buf, 0)
+	if err != nil || string(buf[:n]) != "abcd" {
+		t.Fatalf("first read %q %v, want the first chunk", buf[:n], err)
+	}
+	if n, err := f.ReadAt(t.Context(), buf, 4); n != 0 || !errors.Is(err, bad) {
+		t.Fatalf("read of the last chunk: %d bytes, %v; want none and the commit's error", n, err)
+	}
 }
 
 // When the last reader leaves, the fetch is cancelled and the prefix kept.
@@ -68,11 +86,11 @@ func TestLastReaderLeavingCancelsAndKeepsPrefix(t *testing.T) {
 	body := &blockingBody{ctx: ctx, data: []byte("0123456789")}
 	done := make(chan struct{})
 	go func() {
-		f.Run(body, make([]byte, 64), func(w *store.SegmentWriter, complete bool) {
+		f.Run(body, make([]byte, 64), func(w *store.SegmentWriter, complete bool) error {
 			if complete {
 				t.Error("fill reported complete")
 			}
-			w.Commit(meta(100))
+			return w.Commit(meta(100))
 		})
 		close(done)
 	}()
@@ -128,6 +146,6 @@ func TestRegistryJoinsOnlyMatchingVersion(t *testing.T) {
 	if g := r.Join(f.ID, `"e"`, 5); g != f {
 		t.Error("did not join a matching fill")
 	}
-	go f.Run(bytes.NewReader(make([]byte, 10)), make([]byte, 4), func(w *store.SegmentWriter, complete bool) { w.Abort() })
+	go f.Run(bytes.NewReader(make([]byte, 10)), make([]byte, 4), func(w *store.SegmentWriter, complete bool) error { w.Abort(); return nil })
 	f.Release()
 }

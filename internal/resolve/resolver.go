@@ -97,7 +97,14 @@ func (r *Resolver) LookupNetIP(ctx context.Context, host string) ([]netip.Addr, 
 	// The shared query must not die with the first caller's context: every
 	// caller waits on its own, and the query is bounded by QueryTimeout.
 	shared := context.WithoutCancel(ctx)
-	ch := r.group.DoChan(h, func() (any, error) { return r.refresh(shared, h) })
+	ch := r.group.DoChan(h, func() (any, error) {
+		// A flight that ended between our cache check and DoChan has
+		// cached its answer already: use it rather than ask again.
+		if e, ok := r.cache.get(h); ok && r.cfg.Now().Before(e.expires) {
+			return slices.Clone(e.addrs), e.err
+		}
+		return r.refresh(shared, h)
+	})
 	select {
 	case res := <-ch:
 		if res.Err != nil {
