@@ -632,3 +632,22 @@ func TestFaultETagChanges(t *testing.T) {
 		t.Logf("origin saw: %s", strings.Join(fe.fake.requests(), "; "))
 	})
 }
+
+// TestFaultBodyDisagreesWithETag: the origin sends bytes whose MD5 is not
+// the ETag it gave them (corruption on the way). The client must not get
+// them as a complete answer, and they are not cached.
+func TestFaultBodyDisagreesWithETag(t *testing.T) {
+	fe := newFaultEnv(t)
+	o := newFakeObject(7, faultSize)
+	bad := fakeObject{body: bytes.Clone(o.body), etag: o.etag}
+	bad.body[faultSize/2] ^= 0xff
+	fe.fake.put(fe.path("k"), bad)
+	got := fe.do(http.MethodGet, "k")
+	if got.err == nil && got.status == http.StatusOK {
+		t.Fatalf("GET of corrupted bytes: a complete 200 of %d bytes; want an abort the client can see", len(got.body))
+	}
+	t.Logf("GET of corrupted bytes: status %d, %d of %d bytes, err %v", got.status, len(got.body), faultSize, got.err)
+	// Had the bad bytes been cached, the first GET here would serve them.
+	fe.fake.put(fe.path("k"), o)
+	fe.wantRecovered("k", o)
+}

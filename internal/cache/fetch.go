@@ -113,30 +113,29 @@ func (c *Cache) startFill(id store.ObjectID, m *store.Meta, ext store.Extent, re
 		defer relay.PutBuffer(buf)
 		var body io.Reader = c.cfg.QoS.ReadCloser(resp.Request.Context(), resp.Body,
 			c.cfg.QoS.Class(id.Bucket, resp.Request.Header.Get("User-Agent")))
-		var sums digests
+		var verify func() error
 		if ext.Start == 0 && ext.End == m.Size {
-			if sums = checksumsFor(resp.Header); len(sums) > 0 {
+			if sums := checksumsFor(resp.Header); len(sums) > 0 {
 				body = io.TeeReader(body, sums.writer())
-			}
-		}
-		f.Run(body, *buf, func(w *store.SegmentWriter, complete bool) error {
-			if w.Written() == 0 && !complete {
-				w.Abort()
-				return nil
-			}
-			if complete {
-				if err := sums.check(); err != nil {
-					c.log.Error("object bytes do not match what S3 said of them; not cached", "object", id, "err", err)
-					w.Abort()
+				verify = func() error {
+					err := sums.check()
+					if err != nil {
+						c.log.Error("object bytes do not match what S3 said of them; not cached", "object", id, "err", err)
+					}
 					return err
 				}
+			}
+		}
+		f.Run(body, *buf, verify, func(w *store.SegmentWriter, complete bool) {
+			if w.Written() == 0 && !complete {
+				w.Abort()
+				return
 			}
 			// An incomplete fill keeps the prefix it received: those are
 			// the object's bytes all the same.
 			if err := w.Commit(m); err != nil && !errors.Is(err, store.ErrSuperseded) {
 				c.log.Warn("cannot commit cache fill", "object", id, "err", err)
 			}
-			return nil
 		})
 		c.fills.Remove(f)
 		if lock != nil {

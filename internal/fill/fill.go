@@ -43,12 +43,12 @@ func New(id store.ObjectID, etag string, start, end int64, w *store.SegmentWrite
 // commit, which receives the segment writer to publish (or abort) what
 // arrived. Readers may wait on the fill only while Run is going.
 //
-// The last bytes are handed to readers only after commit returns: a client
-// that has read a whole answer then finds it in the cache on its next
-// request, and a commit that rejects the bytes (a checksum mismatch) leaves
-// every reader one chunk short, an error the client notices, instead of a
-// complete wrong answer.
-func (f *Fill) Run(body io.Reader, buf []byte, commit func(w *store.SegmentWriter, complete bool) error) {
+// verify, when not nil, checks a complete body before its last bytes are
+// handed to readers: an error aborts the fill and leaves every reader one
+// chunk short, an error the client notices, instead of a complete wrong
+// answer. Readers get the last bytes before commit runs; the fill stays
+// registered until then, so requests that follow find it.
+func (f *Fill) Run(body io.Reader, buf []byte, verify func() error, commit func(w *store.SegmentWriter, complete bool)) {
 	want := f.End - f.Start
 	var got int64
 	var err error
@@ -60,7 +60,7 @@ func (f *Fill) Run(body io.Reader, buf []byte, commit func(w *store.SegmentWrite
 				break
 			}
 			got += int64(n)
-			if got < want {
+			if got < want || verify == nil {
 				f.publish(got)
 			}
 		}
@@ -76,13 +76,17 @@ func (f *Fill) Run(body io.Reader, buf []byte, commit func(w *store.SegmentWrite
 		err = io.ErrUnexpectedEOF
 	}
 	var rejected error
-	if cerr := commit(f.w, err == nil); err == nil && cerr != nil {
-		err, rejected = cerr, cerr
+	if err == nil && verify != nil {
+		rejected = verify()
+	}
+	if rejected != nil {
+		err = rejected
+		f.w.Abort()
+	} else {
+		f.publish(got)
+		commit(f.w, err == nil)
 	}
 	f.mu.Lock()
-	if err == nil {
-		f.written = got
-	}
 	f.done, f.err, f.rejected = true, err, rejected
 	f.signalLocked()
 	if f.detached {

@@ -38,7 +38,7 @@ func TestReaderFollowsGrowingFill(t *testing.T) {
 	f, st, _ := newFill(t, 6)
 	pr, pw := io.Pipe()
 	f.Acquire()
-	go f.Run(pr, make([]byte, 4), func(w *store.SegmentWriter, complete bool) error { return w.Commit(meta(6)) })
+	go f.Run(pr, make([]byte, 4), nil, func(w *store.SegmentWriter, complete bool) { w.Commit(meta(6)) })
 	pw.Write([]byte("abc"))
 	buf := make([]byte, 6)
 	n, err := f.ReadAt(t.Context(), buf, 0)
@@ -50,32 +50,40 @@ func TestReaderFollowsGrowingFill(t *testing.T) {
 	if err != nil || string(buf[:n]) != "def" {
 		t.Fatalf("second read %q %v", buf[:n], err)
 	}
-	// The last bytes come only after the commit: a reader that has them
-	// finds the object cached.
-	if e, err := st.Lookup(store.ObjectID{Bucket: "b", Key: "k"}); err != nil || len(e.Segments) != 1 {
-		t.Errorf("all bytes read before the fill was committed: %+v %v", e, err)
-	}
 	f.Release()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if e, err := st.Lookup(store.ObjectID{Bucket: "b", Key: "k"}); err == nil && len(e.Segments) == 1 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("complete fill was not committed")
 }
 
-// A commit that refuses the bytes leaves readers short of the end, with
-// its error rather than ErrStopped (which would invite a resume).
-func TestRejectedCommitWithholdsLastBytes(t *testing.T) {
+// A body that fails verification leaves readers short of the end, with
+// verify's error rather than ErrStopped (which would invite a resume), and
+// is not committed.
+func TestFailedVerifyWithholdsLastBytes(t *testing.T) {
 	f, _, _ := newFill(t, 6)
 	f.Acquire()
 	defer f.Release()
 	bad := errors.New("checksum mismatch")
-	go f.Run(bytes.NewReader([]byte("abcdef")), make([]byte, 4), func(w *store.SegmentWriter, complete bool) error {
-		w.Abort()
-		return bad
-	})
+	committed := make(chan struct{}, 1)
+	go f.Run(bytes.NewReader([]byte("abcdef")), make([]byte, 4), func() error { return bad },
+		func(w *store.SegmentWriter, complete bool) { committed <- struct{}{} })
 	buf := make([]byte, 6)
 	n, err := f.ReadAt(t.Context(), buf, 0)
 	if err != nil || string(buf[:n]) != "abcd" {
 		t.Fatalf("first read %q %v, want the first chunk", buf[:n], err)
 	}
 	if n, err := f.ReadAt(t.Context(), buf, 4); n != 0 || !errors.Is(err, bad) {
-		t.Fatalf("read of the last chunk: %d bytes, %v; want none and the commit's error", n, err)
+		t.Fatalf("read of the last chunk: %d bytes, %v; want none and verify's error", n, err)
+	}
+	select {
+	case <-committed:
+		t.Error("a body that failed verification was committed")
+	default:
 	}
 }
 
@@ -86,11 +94,11 @@ func TestLastReaderLeavingCancelsAndKeepsPrefix(t *testing.T) {
 	body := &blockingBody{ctx: ctx, data: []byte("0123456789")}
 	done := make(chan struct{})
 	go func() {
-		f.Run(body, make([]byte, 64), func(w *store.SegmentWriter, complete bool) error {
+		f.Run(body, make([]byte, 64), nil, func(w *store.SegmentWriter, complete bool) {
 			if complete {
 				t.Error("fill reported complete")
 			}
-			return w.Commit(meta(100))
+			w.Commit(meta(100))
 		})
 		close(done)
 	}()
@@ -146,6 +154,6 @@ func TestRegistryJoinsOnlyMatchingVersion(t *testing.T) {
 	if g := r.Join(f.ID, `"e"`, 5); g != f {
 		t.Error("did not join a matching fill")
 	}
-	go f.Run(bytes.NewReader(make([]byte, 10)), make([]byte, 4), func(w *store.SegmentWriter, complete bool) error { w.Abort(); return nil })
+	go f.Run(bytes.NewReader(make([]byte, 10)), make([]byte, 4), nil, func(w *store.SegmentWriter, complete bool) { w.Abort() })
 	f.Release()
 }

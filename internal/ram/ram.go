@@ -31,6 +31,10 @@ type Tier struct {
 	now        func() time.Time
 
 	entryHits, byteHits, byteMisses atomic.Int64
+	// forgets counts Forget calls: a Lookup that saw it move while it read
+	// does not keep what it read, since the Forget may have run before the
+	// entry was stored and would be undone.
+	forgets atomic.Uint64
 }
 
 type cachedEntry struct {
@@ -70,7 +74,10 @@ func New(st *store.Store, cfg Config) (*Tier, error) {
 }
 
 // Forget drops what the tier knows about an object.
-func (t *Tier) Forget(id store.ObjectID) { t.entries.Invalidate(id) }
+func (t *Tier) Forget(id store.ObjectID) {
+	t.forgets.Add(1)
+	t.entries.Invalidate(id)
+}
 
 // Lookup returns the object's entry, from memory when the directory has not
 // changed since it was read. It has store.Lookup's errors.
@@ -89,7 +96,8 @@ func (t *Tier) Lookup(id store.ObjectID) (*store.Entry, error) {
 		t.entries.Invalidate(id)
 	}
 	// Stamp before and after the read: only an entry read while the
-	// directory stood still is kept.
+	// directory stood still, and while this process forgot nothing, is kept.
+	forgets := t.forgets.Load()
 	stamp, ok := t.st.Stamp(id)
 	if !ok {
 		return nil, store.ErrNotCached // the common cold miss: two stats, no open
@@ -107,6 +115,9 @@ func (t *Tier) Lookup(id store.ObjectID) (*store.Entry, error) {
 	ce := &cachedEntry{entry: e, stamp: stamp}
 	ce.checked.Store(now.UnixNano())
 	t.entries.Set(id, ce)
+	if t.forgets.Load() != forgets {
+		t.entries.Invalidate(id)
+	}
 	return e, nil
 }
 
