@@ -547,6 +547,39 @@ func TestFaultHedgedFirstByte(t *testing.T) {
 	fe.wantRecovered("k", o)
 }
 
+// TestFaultHedgingPerRule: a rule's hedge_after hedges the first byte of
+// its prefix only; elsewhere (no global --hedge-after) a slow origin is
+// waited for, with one request.
+func TestFaultHedgingPerRule(t *testing.T) {
+	rulesPath := filepath.Join(t.TempDir(), "rules.json")
+	if err := os.WriteFile(rulesPath, []byte(`{"rules": [{"key": "slow/**", "hedge_after": "200ms"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fe := newFaultEnv(t, "--hedge-fraction", "1", "--rules-file", rulesPath)
+	o := newFakeObject(9, faultSize)
+	const stall = 1500 * time.Millisecond
+	for _, c := range []struct {
+		key    string
+		hedged bool
+	}{{"slow/k", true}, {"plain/k", false}} {
+		fe.fake.put(fe.path(c.key), o)
+		fe.fake.reset()
+		fe.fake.inject(fe.fake.stallThen(stall))
+		got := fe.do(http.MethodGet, c.key)
+		if !wantClean(t, "GET "+c.key, got, o) {
+			t.Fatalf("GET %s whose first origin request stalls: status %d (%v)", c.key, got.status, got.err)
+		}
+		reqs := fe.fake.requests()
+		t.Logf("GET %s: %v, %d origin requests", c.key, got.elapsed.Round(time.Millisecond), len(reqs))
+		switch {
+		case c.hedged && (len(reqs) != 2 || got.elapsed >= stall):
+			t.Errorf("GET %s under a hedge_after rule: %d origin requests in %v; want the hedge (2) to answer before the stall ends", c.key, len(reqs), got.elapsed)
+		case !c.hedged && (len(reqs) != 1 || got.elapsed < stall):
+			t.Errorf("GET %s with no hedging rule: %d origin requests in %v; want 1, answered after the stall", c.key, len(reqs), got.elapsed)
+		}
+	}
+}
+
 // TestFaultSlowBody: with --upstream-idle-timeout 1s, a body that stops
 // after 1 MiB for 20 s is aborted: the client sees the abort within seconds
 // and no short copy is cached.

@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/s3cache/s3cache/e2e/harness"
 )
@@ -61,5 +65,48 @@ func waitXCache(t *testing.T, e *harness.Env, key, want string, within time.Dura
 			t.Fatalf("X-Cache still %q after %v, want %q", r.xcache(), within, want)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Per-prefix write_cache and compression rules: an upload under a prefix
+// with write_cache false is not cached (the next GET is a MISS), one
+// elsewhere is (a HIT); compressible text under a prefix with compression
+// false is stored raw, elsewhere as LZ4.
+func TestRulesWriteCacheAndCompression(t *testing.T) {
+	rulesPath := filepath.Join(t.TempDir(), "rules.json")
+	if err := os.WriteFile(rulesPath, []byte(`{"rules": [
+	  {"key": "nowrite/**", "write_cache": false},
+	  {"key": "raw/**", "compression": false}
+	]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := harness.NewEnv(t, harness.Options{CacheArgs: []string{"--rules-file", rulesPath}})
+
+	for key, want := range map[string]string{"nowrite/a": "MISS", "written/a": "HIT"} {
+		putPattern(t, e, e.Client, key, 131, 300000)
+		r := get(t, e, e.Client, key)
+		wantBody(t, "GET after PUT "+key, r, 131, 300000)
+		wantXCache(t, "GET after PUT "+key, r, want)
+	}
+
+	text := textObject(2 * MiB)
+	for key, wantLZ4 := range map[string]bool{"raw/t.txt": false, "packed/t.txt": true} {
+		_, err := e.Direct.PutObject(e.Ctx(), &s3.PutObjectInput{Bucket: aws.String(e.Bucket), Key: aws.String(key),
+			Body: bytes.NewReader(text), ContentLength: aws.Int64(int64(len(text))), ContentType: aws.String("text/plain")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		segs := func() int { return len(cachedFiles(t, e.Cache.Dir, ".lz4", ".seg")) }
+		before, beforeLZ4 := segs(), len(cachedFiles(t, e.Cache.Dir, ".lz4"))
+		if r := get(t, e, e.Client, key); r.err != nil || r.sha != sha(text) {
+			t.Fatalf("GET %s: %v, sha %s", key, r.err, r.sha)
+		}
+		// The fill commits just after the client has its bytes.
+		for deadline := time.Now().Add(5 * time.Second); segs() == before && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if lz4 := len(cachedFiles(t, e.Cache.Dir, ".lz4")) - beforeLZ4; (lz4 == 1) != wantLZ4 {
+			t.Errorf("%s: %d new LZ4 segments (%d segments in all), want LZ4: %v", key, lz4, segs()-before, wantLZ4)
+		}
 	}
 }

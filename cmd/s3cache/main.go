@@ -124,11 +124,11 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, ops *operatio
 		Rules:         ruleSet,
 		Access:        capacity,
 		Events:        ops.metrics,
-		Settings:      cache.Settings{GetTTL: cfg.GetTTL.D(), HeadTTL: cfg.HeadTTL.D(), PutTTL: cfg.PutTTL.D()},
+		Settings:      defaultSettings(cfg),
 		WaitTimeout:   cfg.FirstByteTimeout.D(),
 	}, log)
-	ops.onReload([]string{"get_ttl", "head_ttl"}, func(c config.Config) {
-		rc.SetDefaults(cache.Settings{GetTTL: c.GetTTL.D(), HeadTTL: c.HeadTTL.D(), PutTTL: c.PutTTL.D()})
+	ops.onReload([]string{"get_ttl", "head_ttl", "put_ttl", "compression", "write_cache", "hedge_after"}, func(c config.Config) {
+		rc.SetDefaults(defaultSettings(c))
 	})
 	stager, err := mpu.Open(cfg.CacheDir, log)
 	if err != nil {
@@ -137,7 +137,6 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, ops *operatio
 	go sweepUploads(ctx, stager, cfg.IncompleteUploadTTL.D(), log)
 	handler := proxy.New(proxy.Config{
 		Writes: proxy.WriteCache{
-			Enabled:       cfg.WriteCache,
 			MaxObjectSize: int64(cfg.WriteCacheMaxObjectSize),
 			Stager:        stager,
 		},
@@ -247,5 +246,17 @@ func sweepUploads(ctx context.Context, stager *mpu.Stager, olderThan time.Durati
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// defaultSettings are the per-object settings no rule overrides.
+func defaultSettings(cfg config.Config) cache.Settings {
+	return cache.Settings{
+		GetTTL:      cfg.GetTTL.D(),
+		HeadTTL:     cfg.HeadTTL.D(),
+		PutTTL:      cfg.PutTTL.D(),
+		Compression: cfg.Compression,
+		WriteCache:  cfg.WriteCache,
+		HedgeAfter:  cfg.HedgeAfter.D(),
 	}
 }

@@ -29,6 +29,16 @@ type Settings struct {
 	PutTTL time.Duration
 	// NoReadCache sends every read to S3 untouched.
 	NoReadCache bool
+	// NoRAMCache keeps the object's bytes out of the RAM tier: they are
+	// read from disk every time.
+	NoRAMCache bool
+	// Compression stores new compressible segments LZ4-compressed.
+	Compression bool
+	// WriteCache caches uploads as they go to S3 (the proxy's write path).
+	WriteCache bool
+	// HedgeAfter, when positive, sends a second copy of a GET or HEAD that
+	// S3 has not started answering after this long (see origin.Resilience).
+	HedgeAfter time.Duration
 }
 
 // Rules resolve the settings of one object. They are consulted on every
@@ -111,14 +121,17 @@ func ObjectID(req *s3req.Request) store.ObjectID {
 	return store.ObjectID{Endpoint: req.Endpoint, Bucket: req.Bucket, Key: req.Key, VersionID: req.VersionID}
 }
 
-// settings resolves the rules for req's object.
-func (c *Cache) settings(req *s3req.Request) Settings {
+// Settings resolves the rules for one object over the defaults.
+func (c *Cache) Settings(bucket, key string) Settings {
 	d := *c.defaults.Load()
 	if c.cfg.Rules == nil {
 		return d
 	}
-	return c.cfg.Rules.Settings(req.Bucket, req.Key, d)
+	return c.cfg.Rules.Settings(bucket, key, d)
 }
+
+// settings resolves the rules for req's object.
+func (c *Cache) settings(req *s3req.Request) Settings { return c.Settings(req.Bucket, req.Key) }
 
 // bypass reports why req must go to S3 without looking at the cache, or "".
 func (c *Cache) bypass(req *s3req.Request) string {

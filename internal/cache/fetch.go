@@ -96,6 +96,7 @@ func (c *Cache) startFill(id store.ObjectID, m *store.Meta, ext store.Extent, re
 		c.log.Debug("cannot start cache fill; relaying only", "object", id, "err", err)
 		return nil
 	}
+	w.SetCompression(c.Settings(id.Bucket, id.Key).Compression)
 	if lock != nil {
 		if err := lock.Describe(m.ETag, ext.End, w); err != nil {
 			c.log.Warn("cannot describe fill lock; other instances will wait for the segment", "object", id, "err", err)

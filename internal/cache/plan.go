@@ -173,7 +173,7 @@ func joinIslandsBelow(pieces []piece, limit int64) []piece {
 // may hold them. It returns nil for segments the tier does not take.
 func (c *Cache) segmentBytes(m *store.Meta, seg store.Segment) []byte {
 	n := seg.End - seg.Start
-	if c.cfg.RAM == nil || !c.cfg.RAM.Eligible(n) {
+	if c.cfg.RAM == nil || !c.cfg.RAM.Eligible(n) || c.Settings(m.Bucket, m.Key).NoRAMCache {
 		return nil
 	}
 	key := ram.SegmentKey{ID: m.ID(), ETag: m.ETag, Start: seg.Start, End: seg.End}

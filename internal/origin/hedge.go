@@ -64,8 +64,8 @@ func (c *Client) roundTripResilient(req *http.Request) (*http.Response, error) {
 	var resp *http.Response
 	var err error
 	for try := 0; try <= c.res.Retries; try++ {
-		if c.res.HedgeAfter > 0 {
-			resp, err = c.hedged(req)
+		if after := c.hedgeAfter(req.Context()); after > 0 {
+			resp, err = c.hedged(req, after)
 		} else {
 			resp, err = c.watch(req)
 		}
@@ -91,8 +91,26 @@ type attempt struct {
 	cancel context.CancelFunc
 }
 
-// hedged races req against a copy sent HedgeAfter later.
-func (c *Client) hedged(req *http.Request) (*http.Response, error) {
+// hedgeAfterKey carries a per-request HedgeAfter in a context.
+type hedgeAfterKey struct{}
+
+// WithHedgeAfter makes requests sent with ctx hedge after d (0: never),
+// instead of after Resilience.HedgeAfter: the setting of a per-bucket or
+// per-prefix rule.
+func WithHedgeAfter(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, hedgeAfterKey{}, d)
+}
+
+// hedgeAfter is when a request sent with ctx is hedged (0: never).
+func (c *Client) hedgeAfter(ctx context.Context) time.Duration {
+	if d, ok := ctx.Value(hedgeAfterKey{}).(time.Duration); ok {
+		return d
+	}
+	return c.res.HedgeAfter
+}
+
+// hedged races req against a copy sent after later.
+func (c *Client) hedged(req *http.Request, after time.Duration) (*http.Response, error) {
 	results := make(chan attempt, 2)
 	var cancels []context.CancelFunc
 	launch := func() {
@@ -105,7 +123,7 @@ func (c *Client) hedged(req *http.Request) (*http.Response, error) {
 		}()
 	}
 	launch()
-	timer := time.NewTimer(c.res.HedgeAfter)
+	timer := time.NewTimer(after)
 	defer timer.Stop()
 	var lastErr error
 	for pending := 1; pending > 0; {

@@ -58,6 +58,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := s3req.Parse(r, h.parse)
+	if req.Bucket != "" {
+		// Hedging is a per-bucket/prefix setting: every origin request
+		// made for this one carries it.
+		r = r.WithContext(origin.WithHedgeAfter(r.Context(), h.cache.Settings(req.Bucket, req.Key).HedgeAfter))
+	}
 	switch req.Op {
 	case s3req.OpGetObject:
 		h.cache.ServeGet(w, r, req)
@@ -78,6 +83,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.write(w, r, req)
 	}
+}
+
+// writeCache reports whether uploads of req's object are cached as they
+// go to S3 (the write_cache setting, per rule).
+func (h *Handler) writeCache(req *s3req.Request) bool {
+	return h.cache.Settings(req.Bucket, req.Key).WriteCache
 }
 
 // pass forwards a request that neither reads nor changes cached objects.

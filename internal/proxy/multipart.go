@@ -25,7 +25,7 @@ const maxResultBody = 1 << 20
 
 func (h *Handler) upload(req *s3req.Request) (mpu.Upload, bool) {
 	up := mpu.Upload{Endpoint: req.Endpoint, Bucket: req.Bucket, Key: req.Key, ID: req.UploadID}
-	ok := h.writes.Enabled && h.writes.Stager != nil && !req.SSEC && mpu.ValidateUploadID(req.UploadID) == nil
+	ok := h.writeCache(req) && h.writes.Stager != nil && !req.SSEC && mpu.ValidateUploadID(req.UploadID) == nil
 	return up, ok
 }
 
@@ -44,7 +44,7 @@ func (h *Handler) createUpload(w http.ResponseWriter, r *http.Request, req *s3re
 	if !ok {
 		return
 	}
-	if resp.StatusCode/100 != 2 || !h.writes.Enabled || h.writes.Stager == nil || req.SSEC {
+	if resp.StatusCode/100 != 2 || !h.writeCache(req) || h.writes.Stager == nil || req.SSEC {
 		relay.Stream(w, resp, relay.Bypass)
 		return
 	}

@@ -20,10 +20,10 @@ import (
 	"github.com/s3cache/s3cache/internal/store"
 )
 
-// WriteCache configures write-through caching of uploads.
+// WriteCache configures write-through caching of uploads. Whether an
+// upload is cached at all is the write_cache setting (cache.Settings, per
+// rule); off, uploads only invalidate.
 type WriteCache struct {
-	// Enabled turns write-through on; off, uploads only invalidate.
-	Enabled bool
 	// MaxObjectSize is the largest object cached from an upload.
 	MaxObjectSize int64
 	// Stager stages multipart parts; nil disables multipart write-through.
@@ -125,7 +125,8 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, req *s3req.R
 	id := cache.ObjectID(req)
 	size := uploadSize(r)
 	header, herr := mpu.ObjectHeaders(r.Header)
-	if !h.writes.Enabled || req.SSEC || herr != nil || size < 0 || size > h.writes.MaxObjectSize || req.VersionID != "" ||
+	settings := h.cache.Settings(req.Bucket, req.Key)
+	if !settings.WriteCache || req.SSEC || herr != nil || size < 0 || size > h.writes.MaxObjectSize || req.VersionID != "" ||
 		h.store.WritesFailing(size) {
 		h.write(w, r, req)
 		return
@@ -138,6 +139,7 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, req *s3req.R
 		return
 	}
 	defer sw.Close()
+	sw.SetCompression(settings.Compression)
 	sink := newUploadSink(sw, r.Header)
 	r.Body = teeBody{io.TeeReader(r.Body, sink), r.Body}
 	resp, ok := h.roundTrip(w, r, req, nil)

@@ -28,17 +28,14 @@
 //
 // # Who consumes which field
 //
-//   - get_ttl, head_ttl, read_cache: the read path (internal/cache), through
-//     Set.Settings, which makes a *Set a cache.Rules.
-//   - put_ttl, write_cache: meant for write-through (freshness of and
-//     admission for write-cached objects); not yet consumed.
-//   - compression: meant for the store's choice to LZ4 a new entry (today
-//     the global compression setting); not yet consumed.
-//   - ram_cache: meant for the RAM tier's admission (internal/ram); not yet
-//     consumed. Its consumer should also refuse entries whose resolved
-//     get_ttl is 0 or whose read_cache is false.
-//   - hedging, hedge_after: meant for the origin client's hedged requests
-//     (internal/origin); not yet consumed.
+//   - get_ttl, head_ttl, put_ttl, read_cache, ram_cache, compression: the
+//     read path (internal/cache), through Set.Settings, which makes a *Set
+//     a cache.Rules.
+//   - write_cache, compression: the write path (internal/proxy), through
+//     cache.Cache.Settings.
+//   - hedging, hedge_after: every origin request made for the object; the
+//     proxy puts the resolved value in the request's context
+//     (origin.WithHedgeAfter).
 //
 // Every field is available through Set.Resolve, with whether a rule set it.
 package rules

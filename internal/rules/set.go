@@ -46,15 +46,35 @@ func (s *Set) Resolve(bucket, key string) Resolved {
 	return s.Table().Resolve(bucket, key)
 }
 
-// Settings applies the rules in force to the read path's defaults; it makes
-// a *Set a cache.Rules. read_cache: false becomes NoReadCache.
+// FallbackHedgeAfter is when a rule's "hedging": true sends the hedge if
+// neither the rule nor the global hedge_after says.
+const FallbackHedgeAfter = time.Second
+
+// Settings applies the rules in force to the defaults; it makes a *Set a
+// cache.Rules. read_cache and ram_cache false become NoReadCache and
+// NoRAMCache; hedging false turns hedging off, hedge_after sets when (and
+// turns it on unless hedging is false).
 func (s *Set) Settings(bucket, key string, defaults cache.Settings) cache.Settings {
-	r := s.Table().resolve(bucket, key, fieldGetTTL|fieldHeadTTL|fieldReadCache)
+	r := s.Table().resolve(bucket, key, allFields)
 	out := defaults
 	out.GetTTL = r.GetTTL.Or(defaults.GetTTL)
 	out.HeadTTL = r.HeadTTL.Or(defaults.HeadTTL)
+	out.PutTTL = r.PutTTL.Or(defaults.PutTTL)
+	out.Compression = r.Compression.Or(defaults.Compression)
+	out.WriteCache = r.WriteCache.Or(defaults.WriteCache)
 	if r.ReadCache.Set {
 		out.NoReadCache = !r.ReadCache.Value
+	}
+	if r.RAMCache.Set {
+		out.NoRAMCache = !r.RAMCache.Value
+	}
+	switch {
+	case r.Hedging.Set && !r.Hedging.Value:
+		out.HedgeAfter = 0
+	case r.HedgeAfter.Set:
+		out.HedgeAfter = r.HedgeAfter.Value
+	case r.Hedging.Set && out.HedgeAfter <= 0:
+		out.HedgeAfter = FallbackHedgeAfter
 	}
 	return out
 }

@@ -77,6 +77,34 @@ func TestSettingsOverridesOnlyWhatRulesSet(t *testing.T) {
 	check("cached/a", noRead, cache.Settings{GetTTL: time.Hour, HeadTTL: time.Second})
 }
 
+// Every field a rule can set reaches the settings, over any default.
+func TestSettingsCarriesEveryField(t *testing.T) {
+	set := NewSet(mustParse(t, `{"rules": [
+	  {"bucket": "b", "key": "cold/**", "ram_cache": false, "compression": false, "write_cache": false, "put_ttl": "5s"},
+	  {"bucket": "b", "key": "slow/**", "hedge_after": "250ms"},
+	  {"bucket": "b", "key": "calm/**", "hedging": false, "hedge_after": "1s"},
+	  {"bucket": "b", "key": "eager/**", "hedging": true}
+	]}`))
+	defaults := cache.Settings{GetTTL: time.Hour, HeadTTL: time.Minute, PutTTL: time.Minute, Compression: true, WriteCache: true}
+	hedged := defaults
+	hedged.HedgeAfter = 2 * time.Second
+	for _, c := range []struct {
+		key            string
+		defaults, want cache.Settings
+	}{
+		{"cold/x", defaults, cache.Settings{GetTTL: time.Hour, HeadTTL: time.Minute, PutTTL: 5 * time.Second, NoRAMCache: true}},
+		{"slow/x", defaults, func() cache.Settings { s := defaults; s.HedgeAfter = 250 * time.Millisecond; return s }()},
+		{"calm/x", hedged, defaults},
+		{"eager/x", defaults, func() cache.Settings { s := defaults; s.HedgeAfter = FallbackHedgeAfter; return s }()},
+		{"eager/x", hedged, hedged},
+		{"other", hedged, hedged},
+	} {
+		if got := set.Settings("b", c.key, c.defaults); got != c.want {
+			t.Errorf("Settings(%q) over %+v = %+v, want %+v", c.key, c.defaults, got, c.want)
+		}
+	}
+}
+
 func TestEmptyAndNilSets(t *testing.T) {
 	defaults := cache.Settings{GetTTL: time.Hour, HeadTTL: time.Minute, NoReadCache: true}
 	var nilSet *Set

@@ -12,7 +12,8 @@ import (
 const trialBytes = 64 << 10
 
 // EnableCompression makes fills of compressible objects land as LZ4
-// segments. Reads never depend on it: each segment says what it is.
+// segments, unless a fill says otherwise (SegmentWriter.SetCompression).
+// Reads never depend on it: each segment says what it is.
 func (s *Store) EnableCompression(on bool) { s.compression = on }
 
 // publishBytes moves a finished fill into the object directory, compressed
@@ -20,7 +21,7 @@ func (s *Store) EnableCompression(on bool) { s.compression = on }
 // open (and readable) for in-process followers either way.
 func (w *SegmentWriter) publishBytes(dir string, m *Meta) error {
 	end := w.start + w.written
-	if w.s.compression && w.written >= trialBytes/8 {
+	if w.compress && w.written >= trialBytes/8 {
 		sample := make([]byte, min(w.written, trialBytes))
 		if _, err := w.f.ReadAt(sample, 0); err == nil &&
 			compress.Worth(m.Header.Get("Content-Type"), m.Header.Get("Content-Encoding"), m.Key, sample) {

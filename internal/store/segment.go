@@ -198,6 +198,7 @@ type SegmentWriter struct {
 	startedAt time.Time
 	f         *os.File
 	finished  bool
+	compress  bool // try LZ4 on commit; the store's default unless set
 }
 
 // NewSegmentWriter starts a fill of the object at offset start. startedAt is
@@ -208,8 +209,12 @@ func (s *Store) NewSegmentWriter(id ObjectID, start int64, startedAt time.Time) 
 	if err != nil {
 		return nil, err
 	}
-	return &SegmentWriter{s: s, id: id, start: start, startedAt: startedAt, f: f}, nil
+	return &SegmentWriter{s: s, id: id, start: start, startedAt: startedAt, f: f, compress: s.compression}, nil
 }
+
+// SetCompression overrides the store's compression setting for this fill
+// (a per-bucket or per-prefix rule).
+func (w *SegmentWriter) SetCompression(on bool) { w.compress = on }
 
 func (w *SegmentWriter) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
