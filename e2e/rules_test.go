@@ -96,7 +96,7 @@ func TestRulesWriteCacheAndCompression(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		segs := func() int { return len(cachedFiles(t, e.Cache.Dir, ".lz4", ".seg")) }
+		segs := func() int { return len(cachedFiles(t, e.Cache.Dir, ".lz4", ".crc", ".seg")) }
 		before, beforeLZ4 := segs(), len(cachedFiles(t, e.Cache.Dir, ".lz4"))
 		if r := get(t, e, e.Client, key); r.err != nil || r.sha != sha(text) {
 			t.Fatalf("GET %s: %v, sha %s", key, r.err, r.sha)

@@ -115,7 +115,7 @@ func TestStorageReadOnly(t *testing.T) {
 	for _, k := range []string{"cached", "overwritten"} {
 		wantBody(t, "GET "+k, get(t, e, e.Client, k), map[string]int64{"cached": 1, "overwritten": 2}[k], size)
 	}
-	if len(cachedFiles(t, dir, ".seg", ".lz4")) == 0 {
+	if len(cachedFiles(t, dir, ".seg", ".crc", ".lz4")) == 0 {
 		t.Fatalf("nothing cached under %s: is --cache-dir taken?", dir)
 	}
 
@@ -285,7 +285,7 @@ func TestStorageCorruption(t *testing.T) {
 			}
 			ents, _ := os.ReadDir(dir)
 			for _, en := range ents {
-				if n := en.Name(); strings.HasSuffix(n, ".seg") || strings.HasSuffix(n, ".lz4") {
+				if n := en.Name(); strings.HasSuffix(n, ".seg") || strings.HasSuffix(n, ".crc") || strings.HasSuffix(n, ".lz4") {
 					segs = append(segs, filepath.Join(dir, n))
 				}
 			}
@@ -318,8 +318,17 @@ func TestStorageCorruption(t *testing.T) {
 		suffix string // the segment kind the damage needs
 		damage func(t *testing.T, dir string, segs []string)
 	}{
-		{"truncate raw segment", putRaw, ".seg", func(t *testing.T, _ string, segs []string) {
+		{"truncate raw segment", putRaw, ".crc", func(t *testing.T, _ string, segs []string) {
 			must(t, "truncate", os.Truncate(segs[0], MiB))
+		}},
+		{"flip bytes in raw segment", putRaw, ".crc", func(t *testing.T, _ string, segs []string) {
+			flipBytes(t, segs[0], 0.5)
+		}},
+		{"flip bytes near the start of raw segment", putRaw, ".crc", func(t *testing.T, _ string, segs []string) {
+			flipBytes(t, segs[0], 0.001)
+		}},
+		{"flip bytes near the end of raw segment", putRaw, ".crc", func(t *testing.T, _ string, segs []string) {
+			flipBytes(t, segs[0], 0.9999)
 		}},
 		{"truncate compressed segment", putText, ".lz4", func(t *testing.T, _ string, segs []string) {
 			st, _ := os.Stat(segs[0])
@@ -334,7 +343,7 @@ func TestStorageCorruption(t *testing.T) {
 		{"flip bytes near the end of compressed segment", putText, ".lz4", func(t *testing.T, _ string, segs []string) {
 			flipBytes(t, segs[0], 0.99)
 		}},
-		{"delete meta.json", putRaw, ".seg", func(t *testing.T, dir string, _ []string) {
+		{"delete meta.json", putRaw, ".crc", func(t *testing.T, dir string, _ []string) {
 			must(t, "remove meta.json", os.Remove(filepath.Join(dir, "meta.json")))
 		}},
 		{"garbage meta.json", putText, ".lz4", func(t *testing.T, dir string, _ []string) {
@@ -343,10 +352,10 @@ func TestStorageCorruption(t *testing.T) {
 		{"delete segment", putText, ".lz4", func(t *testing.T, _ string, segs []string) {
 			must(t, "remove segment", os.Remove(segs[0]))
 		}},
-		{"delete object directory", putRaw, ".seg", func(t *testing.T, dir string, _ []string) {
+		{"delete object directory", putRaw, ".crc", func(t *testing.T, dir string, _ []string) {
 			must(t, "remove directory", os.RemoveAll(dir))
 		}},
-		{"empty segment", putRaw, ".seg", func(t *testing.T, _ string, segs []string) {
+		{"empty segment", putRaw, ".crc", func(t *testing.T, _ string, segs []string) {
 			must(t, "truncate", os.Truncate(segs[0], 0))
 		}},
 	}

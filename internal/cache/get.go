@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/s3cache/s3cache/internal/compress"
 	"github.com/s3cache/s3cache/internal/fill"
 	"github.com/s3cache/s3cache/internal/observe"
 	"github.com/s3cache/s3cache/internal/relay"
@@ -349,7 +348,7 @@ func (c *Cache) streamPieces(ctx context.Context, w http.ResponseWriter, pieces 
 			}
 		case p.file != nil:
 			off, err := copySegment(w, p)
-			if errors.Is(err, compress.ErrCorrupt) {
+			if errors.Is(err, store.ErrCorrupt) {
 				// Never a wrong byte: drop the segment, and carry on from
 				// S3 when this request may fetch ranges.
 				c.store.DropCorrupt(p.seg, err)

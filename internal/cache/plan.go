@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 
-	"github.com/s3cache/s3cache/internal/compress"
 	"github.com/s3cache/s3cache/internal/ram"
 	"github.com/s3cache/s3cache/internal/store"
 )
@@ -187,7 +186,7 @@ func (c *Cache) segmentBytes(m *store.Meta, seg store.Segment) []byte {
 	defer f.Close()
 	b := make([]byte, n)
 	if _, err := f.ReadAt(b, 0); err != nil && !(errors.Is(err, io.EOF) && n == 0) {
-		if errors.Is(err, compress.ErrCorrupt) {
+		if errors.Is(err, store.ErrCorrupt) {
 			c.store.DropCorrupt(seg, err)
 		}
 		return nil

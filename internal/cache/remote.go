@@ -64,11 +64,14 @@ func (r *remoteFill) ReadAt(ctx context.Context, p []byte, off int64) (int, erro
 		if err != nil {
 			return 0, err
 		}
-		if avail := st.Size() - rel; avail > 0 {
+		// Never past the range: a finished raw fill ends in its checksum
+		// trailer just before it is renamed.
+		size := min(st.Size(), r.lock.End-r.lock.Start)
+		if avail := size - rel; avail > 0 {
 			return r.f.ReadAt(p[:min(int64(len(p)), avail)], rel)
 		}
 		if !lockSeen {
-			r.salvage.Do(func() { r.keep(st.Size()) })
+			r.salvage.Do(func() { r.keep(size) })
 			return 0, fill.ErrStopped
 		}
 		// Look at the lock only after the size: a writer that finishes

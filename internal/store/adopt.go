@@ -33,7 +33,7 @@ func (s *Store) Adopt(m *Meta, files []AdoptedFile, startedAt time.Time) error {
 		return fmt.Errorf("adopt: %w", err)
 	}
 	for _, f := range files {
-		final := filepath.Join(dir, segmentName(m.ETag, f.Start, f.Start+f.Size, false))
+		final := filepath.Join(dir, segmentName(m.ETag, f.Start, f.Start+f.Size, rawSuffix))
 		old := fileSize(final)
 		if err := os.Rename(f.Path, final); err != nil {
 			return fmt.Errorf("adopt %s: %w", f.Path, err)

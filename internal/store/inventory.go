@@ -178,7 +178,7 @@ func (d *ObjectDir) StaleSegments(m *Meta) []DiskSegment {
 	return out
 }
 
-// splitSegmentName reads "<tag>.<start>-<end>.<seg|lz4>[.*]", returning the
+// splitSegmentName reads "<tag>.<start>-<end>.<seg|crc|lz4>[.*]", returning the
 // base name "<tag>.<start>-<end>" its files share.
 func splitSegmentName(name string) (tag string, start, end int64, base string, ok bool) {
 	tag, rest, ok := strings.Cut(name, ".")
@@ -187,7 +187,7 @@ func splitSegmentName(name string) (tag string, start, end int64, base string, o
 	}
 	rng, suffix, ok := strings.Cut(rest, ".")
 	kind, _, _ := strings.Cut(suffix, ".")
-	if !ok || "."+kind != rawSuffix && "."+kind != compressedSuffix {
+	if !ok || !isSegmentFile("."+kind) {
 		return "", 0, 0, "", false
 	}
 	start, end, ok = parseSegmentName(tag+"."+rng+rawSuffix, tag)

@@ -25,7 +25,7 @@ func (w *SegmentWriter) publishBytes(dir string, m *Meta) error {
 		sample := make([]byte, min(w.written, trialBytes))
 		if _, err := w.f.ReadAt(sample, 0); err == nil &&
 			compress.Worth(m.Header.Get("Content-Type"), m.Header.Get("Content-Encoding"), m.Key, sample) {
-			err := w.publishCompressed(filepath.Join(dir, segmentName(m.ETag, w.start, end, true)))
+			err := w.publishCompressed(filepath.Join(dir, segmentName(m.ETag, w.start, end, compressedSuffix)))
 			if err == nil {
 				os.Remove(w.f.Name())
 				return nil
@@ -33,7 +33,14 @@ func (w *SegmentWriter) publishBytes(dir string, m *Meta) error {
 			w.s.log.Warn("cannot compress segment; storing it raw", "object", w.id, "err", err)
 		}
 	}
-	return w.s.publish(w.f, filepath.Join(dir, segmentName(m.ETag, w.start, end, false)), true)
+	// Raw: the block checksums go after the bytes. In-process followers
+	// read only below Written, so the trailer never reaches them.
+	if _, err := w.f.WriteAt(w.sums.trailer(), w.written); err != nil {
+		w.s.noteWriteFailure(err)
+		os.Remove(w.f.Name())
+		return fmt.Errorf("write segment checksums: %w", err)
+	}
+	return w.s.publish(w.f, filepath.Join(dir, segmentName(m.ETag, w.start, end, checkedSuffix)), true)
 }
 
 func (w *SegmentWriter) publishCompressed(final string) error {

@@ -21,16 +21,23 @@ import (
 type Segment struct {
 	Start, End int64
 	// Compressed segments are LZ4 frames (see internal/compress); raw ones
-	// hold the bytes as they are and can be sent with sendfile.
+	// hold the bytes as they are, followed by block checksums when
+	// Checked (see crc.go). Unchecked raw segments can be sent with
+	// sendfile.
 	Compressed bool
+	Checked    bool
 	path       string
 }
 
-// Segment files end in .seg (raw) or .lz4 (compressed).
+// Segment files end in .seg (raw), .crc (raw with block checksums) or .lz4
+// (compressed).
 const (
 	rawSuffix        = ".seg"
+	checkedSuffix    = ".crc"
 	compressedSuffix = ".lz4"
 )
+
+var segmentSuffixes = []string{rawSuffix, checkedSuffix, compressedSuffix}
 
 // Entry is a cached object version: its metadata and the segments stored
 // under its ETag, sorted by Start.
@@ -55,29 +62,32 @@ func etagTag(etag string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-func segmentName(etag string, start, end int64, compressed bool) string {
-	suffix := rawSuffix
-	if compressed {
-		suffix = compressedSuffix
-	}
+// segmentName is the file name of [start, end) of etag's bytes; suffix is
+// one of segmentSuffixes.
+func segmentName(etag string, start, end int64, suffix string) string {
 	return etagTag(etag) + "." + strconv.FormatInt(start, 10) + "-" + strconv.FormatInt(end, 10) + suffix
 }
 
-func isSegmentFile(name string) bool {
-	return strings.HasSuffix(name, rawSuffix) || strings.HasSuffix(name, compressedSuffix)
+// segmentSuffix returns the segment suffix name ends in, or "".
+func segmentSuffix(name string) string {
+	for _, s := range segmentSuffixes {
+		if strings.HasSuffix(name, s) {
+			return s
+		}
+	}
+	return ""
 }
 
-// parseSegmentName reads "<tag>.<start>-<end>.seg" (or .lz4).
+func isSegmentFile(name string) bool { return segmentSuffix(name) != "" }
+
+// parseSegmentName reads "<tag>.<start>-<end>.seg" (or .crc, .lz4).
 func parseSegmentName(name, tag string) (start, end int64, ok bool) {
 	rest, ok := strings.CutPrefix(name, tag+".")
-	if !ok {
+	suffix := segmentSuffix(name)
+	if !ok || suffix == "" {
 		return 0, 0, false
 	}
-	if r, isRaw := strings.CutSuffix(rest, rawSuffix); isRaw {
-		rest = r
-	} else if rest, ok = strings.CutSuffix(rest, compressedSuffix); !ok {
-		return 0, 0, false
-	}
+	rest = strings.TrimSuffix(rest, suffix)
 	a, b, ok := strings.Cut(rest, "-")
 	if !ok {
 		return 0, 0, false
@@ -110,8 +120,9 @@ func (s *Store) Lookup(id ObjectID) (*Entry, error) {
 	for _, de := range entries {
 		start, end, ok := parseSegmentName(de.Name(), tag)
 		if ok && end <= m.Size {
+			suffix := segmentSuffix(de.Name())
 			e.Segments = append(e.Segments, Segment{Start: start, End: end,
-				Compressed: strings.HasSuffix(de.Name(), compressedSuffix), path: filepath.Join(dir, de.Name())})
+				Compressed: suffix == compressedSuffix, Checked: suffix == checkedSuffix, path: filepath.Join(dir, de.Name())})
 		}
 	}
 	sort.Slice(e.Segments, func(i, j int) bool { return e.Segments[i].Start < e.Segments[j].Start })
@@ -124,24 +135,39 @@ var ErrCorrupt = errors.New("store: corrupt segment")
 // SegmentFile is an open segment.
 type SegmentFile struct {
 	f *os.File
-	z *compress.Reader // nil for raw segments
+	z *compress.Reader // compressed segments
+	c *checkedReader   // raw segments with block checksums
 }
 
-// Raw returns the file of a raw segment, whose bytes are the object's, for
-// sendfile; ok is false for compressed segments.
-func (sf *SegmentFile) Raw() (*os.File, bool) { return sf.f, sf.z == nil }
+// Raw returns the file of an unchecked raw segment, whose bytes are the
+// object's, for sendfile; ok is false for segments whose reads verify
+// checksums.
+func (sf *SegmentFile) Raw() (*os.File, bool) { return sf.f, sf.z == nil && sf.c == nil }
 
 // ReadAt reads object bytes at off, counted from the segment's start.
-// Compressed frames are checked as they are decoded.
+// Compressed frames and checked blocks are verified as they are read; a
+// mismatch is an error wrapping ErrCorrupt.
 func (sf *SegmentFile) ReadAt(p []byte, off int64) (int, error) {
-	if sf.z != nil {
-		return sf.z.ReadAt(p, off)
+	switch {
+	case sf.z != nil:
+		n, err := sf.z.ReadAt(p, off)
+		if errors.Is(err, compress.ErrCorrupt) {
+			err = fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+		return n, err
+	case sf.c != nil:
+		return sf.c.ReadAt(p, off)
 	}
 	return sf.f.ReadAt(p, off)
 }
 
 // Close closes the file.
-func (sf *SegmentFile) Close() error { return sf.f.Close() }
+func (sf *SegmentFile) Close() error {
+	if sf.c != nil {
+		sf.c.release()
+	}
+	return sf.f.Close()
+}
 
 // OpenSegment opens seg for reading. A file that fails its checks (a raw
 // file of the wrong size, a compressed file with a bad footer or index) is
@@ -162,6 +188,16 @@ func (s *Store) OpenSegment(seg Segment) (*SegmentFile, error) {
 			return nil, ErrCorrupt
 		}
 		return &SegmentFile{f: f, z: z}, nil
+	}
+	if seg.Checked {
+		n := seg.End - seg.Start
+		sums, err := readCRCTable(f, n)
+		if err != nil {
+			f.Close()
+			s.DropCorrupt(seg, err)
+			return nil, ErrCorrupt
+		}
+		return &SegmentFile{f: f, c: &checkedReader{f: f, n: n, sums: sums}}, nil
 	}
 	info, err := f.Stat()
 	if err != nil {
@@ -199,6 +235,7 @@ type SegmentWriter struct {
 	f         *os.File
 	finished  bool
 	compress  bool // try LZ4 on commit; the store's default unless set
+	sums      blockSums
 }
 
 // NewSegmentWriter starts a fill of the object at offset start. startedAt is
@@ -219,6 +256,7 @@ func (w *SegmentWriter) SetCompression(on bool) { w.compress = on }
 func (w *SegmentWriter) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
 	w.written += int64(n)
+	w.sums.Write(p[:n])
 	if err != nil {
 		w.s.noteWriteFailure(err)
 		return n, fmt.Errorf("write cache segment: %w", err)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // Walk calls fn for every object version cached in the directory, in no
@@ -42,7 +41,7 @@ func (s *Store) Usage(ctx context.Context) (Usage, error) {
 	err := s.walkObjectDirs(ctx, func(_ string, files []os.DirEntry) error {
 		counted := false
 		for _, f := range files {
-			if !strings.HasSuffix(f.Name(), ".seg") {
+			if !isSegmentFile(f.Name()) {
 				continue
 			}
 			if info, err := f.Info(); err == nil {

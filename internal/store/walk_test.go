@@ -34,7 +34,9 @@ func TestWalkListsCachedObjectsAndSkipsTombstones(t *testing.T) {
 		t.Errorf("walked %v, want a/1 and b/3", keys)
 	}
 	u, err := s.Usage(context.Background())
-	if err != nil || u.Objects != 2 || u.Bytes != int64(len("body-a/1")+len("body-b/3")) {
+	// Disk bytes: each raw segment also holds its checksum trailer.
+	want := int64(len("body-a/1")+len("body-b/3")) + crcTrailerSize(8)*2
+	if err != nil || u.Objects != 2 || u.Bytes != want {
 		t.Errorf("usage = %+v, %v", u, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
