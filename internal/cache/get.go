@@ -448,6 +448,13 @@ func copySegment(w io.Writer, p *piece) (int64, error) {
 		}
 		return p.end, nil
 	}
+	if p.file.Checked() {
+		sent, err := p.file.WriteRangeTo(w, p.fileOff, n)
+		if we := (*store.WriteError)(nil); errors.As(err, &we) {
+			return p.start + sent, errClientGone
+		}
+		return p.start + sent, err
+	}
 	buf := relay.Buffer()
 	defer relay.PutBuffer(buf)
 	at := p.start

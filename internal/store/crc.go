@@ -126,6 +126,34 @@ func (c *checkedReader) ReadAt(p []byte, off int64) (int, error) {
 	return done, nil
 }
 
+// writeTo writes the n bytes at off to w straight from verified blocks,
+// without the copy ReadAt makes. It returns how many bytes w took.
+func (c *checkedReader) writeTo(w io.Writer, off, n int64) (int64, error) {
+	var sent int64
+	for sent < n {
+		at := off + sent
+		b, err := c.load(at / crcBlock)
+		if err != nil {
+			return sent, err
+		}
+		b = b[at%crcBlock:]
+		b = b[:min(int64(len(b)), n-sent)]
+		k, err := w.Write(b)
+		sent += int64(k)
+		if err != nil {
+			return sent, &WriteError{Err: err}
+		}
+	}
+	return sent, nil
+}
+
+// WriteError is a failure of the writer a segment was copied to (the
+// client), not of the segment.
+type WriteError struct{ Err error }
+
+func (e *WriteError) Error() string { return "write: " + e.Err.Error() }
+func (e *WriteError) Unwrap() error { return e.Err }
+
 // load returns block i, verified.
 func (c *checkedReader) load(i int64) ([]byte, error) {
 	size := min(crcBlock, c.n-i*crcBlock)

@@ -37,10 +37,14 @@ func TestCheckedRawSegmentFindsAFlippedByte(t *testing.T) {
 		t.Error("a checked segment offered for sendfile: its reads would skip the checksums")
 	}
 	got, err := io.ReadAll(io.NewSectionReader(sf, 0, int64(len(body))))
-	sf.Close()
 	if err != nil || !bytes.Equal(got, body) {
 		t.Fatalf("sequential read: %d bytes, %v", len(got), err)
 	}
+	var out bytes.Buffer
+	if n, err := sf.WriteRangeTo(&out, 1000, int64(len(body))-2000); err != nil || !bytes.Equal(out.Bytes(), body[1000:len(body)-1000]) {
+		t.Fatalf("WriteRangeTo: %d bytes, %v", n, err)
+	}
+	sf.Close()
 
 	flip := int64(2*crcBlock + 77)
 	f, err := os.OpenFile(seg.path, os.O_RDWR, 0)
@@ -59,6 +63,10 @@ func TestCheckedRawSegmentFindsAFlippedByte(t *testing.T) {
 	p := make([]byte, 100)
 	if _, err := sf.ReadAt(p, flip-10); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("read across the flipped byte: %v, want ErrCorrupt", err)
+	}
+	out.Reset()
+	if n, err := sf.WriteRangeTo(&out, 0, int64(len(body))); !errors.Is(err, ErrCorrupt) || n != 2*crcBlock {
+		t.Errorf("WriteRangeTo across the flipped byte: %d bytes, %v; want the 2 good blocks, then ErrCorrupt", n, err)
 	}
 	for _, off := range []int64{0, crcBlock + 5, 3 * crcBlock} {
 		if n, err := sf.ReadAt(p, off); err != nil && !(errors.Is(err, io.EOF) && off+int64(n) == int64(len(body))) || !bytes.Equal(p[:n], body[off:off+int64(n)]) {

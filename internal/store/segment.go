@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -159,6 +160,20 @@ func (sf *SegmentFile) ReadAt(p []byte, off int64) (int, error) {
 		return sf.c.ReadAt(p, off)
 	}
 	return sf.f.ReadAt(p, off)
+}
+
+// Checked reports whether reads verify block checksums of a raw segment;
+// WriteRangeTo then serves them without an extra copy.
+func (sf *SegmentFile) Checked() bool { return sf.c != nil }
+
+// WriteRangeTo writes n object bytes from off (counted from the segment's
+// start) of a checked raw segment to w, each block verified first. A
+// failure of w is a *WriteError; a checksum mismatch wraps ErrCorrupt.
+func (sf *SegmentFile) WriteRangeTo(w io.Writer, off, n int64) (int64, error) {
+	if sf.c == nil || off < 0 || off+n > sf.c.n {
+		return 0, fmt.Errorf("write cached segment range %d+%d: not a checked segment holding it", off, n)
+	}
+	return sf.c.writeTo(w, off, n)
 }
 
 // Close closes the file.
