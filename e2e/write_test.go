@@ -158,6 +158,10 @@ func TestMultipartUploadThroughProxy(t *testing.T) {
 	wantBody(t, "second GET after Complete", r, seed, size)
 	wantXCache(t, "second GET after Complete", r, "HIT")
 	wantNoOrigin(t, e, "second GET after Complete")
+	// The staged parts became checksummed segments, like fills do.
+	if raw := cachedFiles(t, e.Cache.Dir, ".seg"); len(raw) > 0 {
+		t.Errorf("segments without block checksums after a multipart write-through: %v", raw)
+	}
 }
 
 // TestListObjectsBypass: ListObjectsV2 passes through, uncached.

@@ -34,17 +34,19 @@ type Assembly struct {
 }
 
 // AssembledPart is one part's place in the object: bytes [Offset,
-// Offset+Size) are in the file at Path.
+// Offset+Size) are the first Size bytes of the file at Path, followed by
+// their block checksums (store.BlockSums) when Checked.
 type AssembledPart struct {
-	Number int
-	Offset int64
-	Size   int64
-	ETag   string
-	Path   string
+	Number  int
+	Offset  int64
+	Size    int64
+	ETag    string
+	Path    string
+	Checked bool
 }
 
-// Open opens the part's bytes, checking the file still has the size
-// recorded for it. The caller may copy from it, or rename Path into the
+// Open opens the part's file, checking it still has the size recorded for
+// it. The caller may copy Size bytes from it, or rename Path into the
 // object store on the same file system.
 func (p AssembledPart) Open() (*os.File, error) {
 	f, err := os.Open(p.Path)
@@ -56,9 +58,9 @@ func (p AssembledPart) Open() (*os.File, error) {
 		f.Close()
 		return nil, fmt.Errorf("stat staged part %d: %w", p.Number, err)
 	}
-	if info.Size() != p.Size {
+	if want := (&partRecord{Size: p.Size, Checked: p.Checked}).fileSize(); info.Size() != want {
 		f.Close()
-		return nil, fmt.Errorf("%w: part %d has %d bytes, recorded %d", ErrPartMissing, p.Number, info.Size(), p.Size)
+		return nil, fmt.Errorf("%w: part %d has %d bytes, recorded %d", ErrPartMissing, p.Number, info.Size(), want)
 	}
 	return f, nil
 }
@@ -105,9 +107,9 @@ func (s *Stager) stagedPart(dir string, listed CompletedPart) (AssembledPart, er
 	if normalizeETag(rec.ETag) != normalizeETag(listed.ETag) {
 		return AssembledPart{}, fmt.Errorf("%w: part %d listed as %s, staged as %s", ErrETagMismatch, listed.Number, listed.ETag, rec.ETag)
 	}
-	p := AssembledPart{Number: rec.Number, Size: rec.Size, ETag: rec.ETag, Path: filepath.Join(dir, rec.File)}
+	p := AssembledPart{Number: rec.Number, Size: rec.Size, ETag: rec.ETag, Path: filepath.Join(dir, rec.File), Checked: rec.Checked}
 	info, err := os.Stat(p.Path)
-	if err != nil || info.Size() != rec.Size {
+	if err != nil || info.Size() != rec.fileSize() {
 		return AssembledPart{}, fmt.Errorf("%w: part %d bytes missing or not %d bytes", ErrPartMissing, listed.Number, rec.Size)
 	}
 	return p, nil

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/s3cache/s3cache/internal/store"
 )
 
 // maxETagLength bounds an ETag taken from S3's answer.
@@ -23,6 +25,17 @@ type partRecord struct {
 	ETag      string    `json:"etag"`
 	File      string    `json:"file"`
 	WrittenAt time.Time `json:"written_at"`
+	// Checked: the file holds the bytes, then their block checksums
+	// (store.BlockSums), so it can become a checked segment.
+	Checked bool `json:"checked,omitempty"`
+}
+
+// fileSize is how long the part's file is.
+func (r *partRecord) fileSize() int64 {
+	if r.Checked {
+		return r.Size + store.ChecksumTrailerSize(r.Size)
+	}
+	return r.Size
 }
 
 func recordName(n int) string { return "part-" + strconv.Itoa(n) + ".json" }
@@ -61,6 +74,7 @@ type PartWriter struct {
 	number   int
 	f        *os.File
 	written  int64
+	sums     store.BlockSums
 	finished bool
 }
 
@@ -90,6 +104,7 @@ func (w *PartWriter) Write(p []byte) (int, error) {
 	}
 	n, err := w.f.Write(p)
 	w.written += int64(n)
+	w.sums.Write(p[:n])
 	if err != nil {
 		return n, fmt.Errorf("stage part %d of %v: %w", w.number, w.up, err)
 	}
@@ -121,7 +136,12 @@ func (w *PartWriter) Commit(etag string) error {
 	}
 	w.finished = true
 	dir := w.s.dir(w.up)
-	rec := partRecord{Number: w.number, Size: w.written, ETag: etag, File: binName(w.number, etag), WrittenAt: time.Now().UTC()}
+	rec := partRecord{Number: w.number, Size: w.written, ETag: etag, File: binName(w.number, etag), WrittenAt: time.Now().UTC(), Checked: true}
+	if _, err := w.f.Write(w.sums.Trailer()); err != nil {
+		w.f.Close()
+		os.Remove(w.f.Name())
+		return fmt.Errorf("stage part %d of %v: checksums: %w", w.number, w.up, err)
+	}
 	if err := publish(w.f, filepath.Join(dir, rec.File)); err != nil {
 		return fmt.Errorf("stage part %d of %v: %w", w.number, w.up, err)
 	}

@@ -83,10 +83,13 @@ func assembled(t *testing.T, a *Assembly) []byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = io.Copy(&out, f)
+		_, err = io.CopyN(&out, f, p.Size)
 		f.Close()
 		if err != nil {
 			t.Fatal(err)
+		}
+		if !p.Checked {
+			t.Errorf("part %d staged without block checksums", p.Number)
 		}
 	}
 	if int64(out.Len()) != a.Size {

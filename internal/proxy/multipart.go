@@ -178,7 +178,7 @@ func (h *Handler) adopt(req *s3req.Request, asm *mpu.Assembly, versionID string,
 	files := make([]store.AdoptedFile, 0, len(asm.Parts))
 	for _, p := range asm.Parts {
 		m.Parts[p.Number] = store.Extent{Start: p.Offset, End: p.Offset + p.Size}
-		files = append(files, store.AdoptedFile{Path: p.Path, Start: p.Offset, Size: p.Size})
+		files = append(files, store.AdoptedFile{Path: p.Path, Start: p.Offset, Size: p.Size, Checked: p.Checked})
 	}
 	if !strings.HasSuffix(asm.ETag, `"`) {
 		return errors.New("unquoted multipart ETag")

@@ -9,10 +9,12 @@ import (
 )
 
 // AdoptedFile is an existing file on the cache's file system that holds
-// the object bytes [Start, Start+Size).
+// the object bytes [Start, Start+Size), followed by their block checksums
+// (BlockSums.Trailer) when Checked.
 type AdoptedFile struct {
 	Path        string
 	Start, Size int64
+	Checked     bool
 }
 
 // Adopt makes files written elsewhere in the cache directory (staged
@@ -33,7 +35,11 @@ func (s *Store) Adopt(m *Meta, files []AdoptedFile, startedAt time.Time) error {
 		return fmt.Errorf("adopt: %w", err)
 	}
 	for _, f := range files {
-		final := filepath.Join(dir, segmentName(m.ETag, f.Start, f.Start+f.Size, rawSuffix))
+		suffix := rawSuffix
+		if f.Checked {
+			suffix = checkedSuffix
+		}
+		final := filepath.Join(dir, segmentName(m.ETag, f.Start, f.Start+f.Size, suffix))
 		old := fileSize(final)
 		if err := os.Rename(f.Path, final); err != nil {
 			return fmt.Errorf("adopt %s: %w", f.Path, err)

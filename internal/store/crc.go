@@ -27,6 +27,10 @@ const crcMagic = "s3cCRC1\n"
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// ChecksumTrailerSize is the length of the block-checksum trailer that
+// follows n bytes in a checked raw segment (see BlockSums).
+func ChecksumTrailerSize(n int64) int64 { return crcTrailerSize(n) }
+
 // crcTrailerSize is the trailer's length for n object bytes.
 func crcTrailerSize(n int64) int64 {
 	return 4*crcBlocks(n) + 4 + int64(len(crcMagic))
@@ -34,14 +38,17 @@ func crcTrailerSize(n int64) int64 {
 
 func crcBlocks(n int64) int64 { return (n + crcBlock - 1) / crcBlock }
 
-// blockSums computes the block checksums of bytes written in order.
-type blockSums struct {
+// BlockSums computes the block checksums of bytes written in order, for
+// files that become checked raw segments (AdoptedFile.Checked): append
+// Trailer after the bytes.
+type BlockSums struct {
 	sums    []uint32
 	cur     uint32
 	inBlock int64
 }
 
-func (b *blockSums) Write(p []byte) {
+// Write adds p to the checksummed bytes.
+func (b *BlockSums) Write(p []byte) {
 	for len(p) > 0 {
 		k := min(int64(len(p)), crcBlock-b.inBlock)
 		b.cur = crc32.Update(b.cur, castagnoli, p[:k])
@@ -54,8 +61,8 @@ func (b *blockSums) Write(p []byte) {
 	}
 }
 
-// trailer returns the trailer for the bytes written so far.
-func (b *blockSums) trailer() []byte {
+// Trailer returns the trailer for the bytes written so far.
+func (b *BlockSums) Trailer() []byte {
 	sums := b.sums
 	if b.inBlock > 0 {
 		sums = append(sums[:len(sums):len(sums)], b.cur)

@@ -35,7 +35,7 @@ func (w *SegmentWriter) publishBytes(dir string, m *Meta) error {
 	}
 	// Raw: the block checksums go after the bytes. In-process followers
 	// read only below Written, so the trailer never reaches them.
-	if _, err := w.f.WriteAt(w.sums.trailer(), w.written); err != nil {
+	if _, err := w.f.WriteAt(w.sums.Trailer(), w.written); err != nil {
 		w.s.noteWriteFailure(err)
 		os.Remove(w.f.Name())
 		return fmt.Errorf("write segment checksums: %w", err)

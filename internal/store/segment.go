@@ -250,7 +250,7 @@ type SegmentWriter struct {
 	f         *os.File
 	finished  bool
 	compress  bool // try LZ4 on commit; the store's default unless set
-	sums      blockSums
+	sums      BlockSums
 }
 
 // NewSegmentWriter starts a fill of the object at offset start. startedAt is
