@@ -6,8 +6,9 @@
 //
 //	<cache_dir>/v1/uploads/<h>/           one directory per upload
 //	    upload.json                       the upload and the object headers to replay
-//	    part-<N>.<e>.bin                  the bytes of part N as uploaded with ETag hash <e>
-//	    part-<N>.json                     {number, size, etag, file, written_at}
+//	    part-<N>.<e>.bin                  the bytes of part N as uploaded with ETag hash <e>,
+//	                                      then their block checksums (store.BlockSums)
+//	    part-<N>.json                     {number, size, etag, file, written_at, checked}
 //	    .tmp-<random>                     a part or record being written
 //
 // <h> is the hex SHA-256 of endpoint, bucket, key and upload id joined by
