@@ -42,7 +42,8 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// short); the panic continues to net/http afterwards.
 		m.finish(rec, rw, !completed)
 	}()
-	m.next.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), noteKey{}, rec)))
+	ctx := s3req.NewContext(context.WithValue(r.Context(), noteKey{}, rec), rec.S3)
+	m.next.ServeHTTP(rw, r.WithContext(ctx))
 	completed = true
 }
 

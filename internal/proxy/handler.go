@@ -57,7 +57,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s3err.Write(w, r, http.StatusMethodNotAllowed, "MethodNotAllowed", "The specified method is not allowed against this resource.")
 		return
 	}
-	req := s3req.Parse(r, h.parse)
+	// Parsed once per request: the observing middleware (same options)
+	// has usually done it.
+	req := s3req.ParseOnce(r, h.parse)
 	if req.Bucket != "" {
 		// Hedging is a per-bucket/prefix setting: every origin request
 		// made for this one carries it.

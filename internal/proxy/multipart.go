@@ -54,7 +54,9 @@ func (h *Handler) createUpload(w http.ResponseWriter, r *http.Request, req *s3re
 		h.log.Info("multipart upload not staged: unreadable answer", "object", cache.ObjectID(req), "err", err)
 		return
 	}
-	req.UploadID = res.UploadID
+	withID := *req // req is shared with the request's observers: do not change it
+	withID.UploadID = res.UploadID
+	req = &withID
 	up, ok := h.upload(req)
 	if !ok {
 		return
