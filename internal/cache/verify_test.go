@@ -22,6 +22,13 @@ func TestDigests(t *testing.T) {
 	if err := verify(good, "hello world"); err != nil {
 		t.Fatalf("good bytes refused: %v", err)
 	}
+	// CRC-64/NVME's catalogued check value (of "123456789"), as S3 writes it.
+	if err := verify(http.Header{"X-Amz-Checksum-Crc64nvme": {"rosUhgp5mIg="}}, "123456789"); err != nil {
+		t.Errorf("CRC64NVME check value refused: %v", err)
+	}
+	if err := verify(http.Header{"X-Amz-Checksum-Crc64nvme": {"rosUhgp5mIg="}}, "123456780"); err == nil {
+		t.Error("CRC64NVME mismatch not found")
+	}
 	for _, h := range []http.Header{
 		{"Etag": {`"00000000000000000000000000000000"`}},
 		{"X-Amz-Checksum-Crc32": {"AAAAAA=="}},
