@@ -343,8 +343,9 @@ func TestHostilePathTraversal(t *testing.T) {
 	t.Logf("%d files in the cache directory; the origin saw %d requests", files, len(fe.fake.requests()))
 }
 
-// TestHostileIdleConnections: 2000 connections that send nothing (and 500
-// kept alive after one request) leave normal requests unaffected, and once
+// TestHostileIdleConnections: 10 000 concurrent idle connections, 9 000
+// that send nothing and 1 000 kept alive after one request, leave normal
+// requests unaffected and memory bounded, and once
 // they close s3cache's file descriptors return to about where they were.
 func TestHostileIdleConnections(t *testing.T) {
 	e := harness.NewEnv(t)
@@ -353,7 +354,7 @@ func TestHostileIdleConnections(t *testing.T) {
 	pid := e.Cache.Proc().PID()
 	base, baseRSS := fdCount(t, pid), rssMiB(t, pid)
 
-	const idle, keptAlive = 2000, 500
+	const idle, keptAlive = 9000, 1000
 	var conns []net.Conn
 	closeAll := func() {
 		for _, c := range conns {
