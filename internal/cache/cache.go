@@ -196,9 +196,14 @@ func (c *Cache) forward(w http.ResponseWriter, r *http.Request, outcome string) 
 // with a fill in flight. A fill started after the stored version was
 // validated, so its metadata is the newer word; it also carries what the
 // store has not yet received (a version being fetched, a part's place).
+//
+// The registry is read before the store: a fill leaves the registry only
+// after its commit, so either the fill is seen or the committed entry is.
+// (The other order could see the store just before a commit and the
+// registry just after it, and miss both.)
 func (c *Cache) current(id store.ObjectID) *store.Entry {
-	e := c.lookup(id)
 	m := c.fills.Meta(id)
+	e := c.lookup(id)
 	switch {
 	case m == nil:
 		return e

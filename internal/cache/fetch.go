@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -112,25 +111,22 @@ func (c *Cache) startFill(id store.ObjectID, m *store.Meta, ext store.Extent, re
 		defer resp.Body.Close()
 		buf := relay.Buffer()
 		defer relay.PutBuffer(buf)
-		var body io.Reader = c.cfg.QoS.ReadCloser(resp.Request.Context(), resp.Body,
+		body := c.cfg.QoS.ReadCloser(resp.Request.Context(), resp.Body,
 			c.cfg.QoS.Class(id.Bucket, resp.Request.Header.Get("User-Agent")))
-		var verify func() error
-		if ext.Start == 0 && ext.End == m.Size {
-			if sums := checksumsFor(resp.Header); len(sums) > 0 {
-				body = io.TeeReader(body, sums.writer())
-				verify = func() error {
-					err := sums.check()
-					if err != nil {
-						c.log.Error("object bytes do not match what S3 said of them; not cached", "object", id, "err", err)
-					}
-					return err
-				}
-			}
-		}
-		f.Run(body, *buf, verify, func(w *store.SegmentWriter, complete bool) {
+		f.Run(body, *buf, func(w *store.SegmentWriter, complete bool) {
 			if w.Written() == 0 && !complete {
 				w.Abort()
 				return
+			}
+			if complete && ext.Start == 0 && ext.End == m.Size {
+				// Checked off the clients' path: they had the bytes as S3
+				// sent them, as they would going direct; only the cache
+				// must not keep bytes that disagree with S3's checksums.
+				if err := verifyWhole(w, m.Size, checksumsFor(resp.Header)); err != nil {
+					c.log.Error("object bytes do not match what S3 said of them; not cached", "object", id, "err", err)
+					w.Abort()
+					return
+				}
 			}
 			// An incomplete fill keeps the prefix it received: those are
 			// the object's bytes all the same.

@@ -26,7 +26,6 @@ type Fill struct {
 	written  int64         // bytes in w readable by readers
 	done     bool          // no more bytes will come
 	err      error         // why the fill stopped early, if it did
-	rejected error         // commit refused the bytes: readers must not resume elsewhere
 	more     chan struct{} // closed and replaced whenever written or done changes
 	readers  int
 	closed   bool // w is closed: nobody can read any more
@@ -41,14 +40,10 @@ func New(id store.ObjectID, etag string, start, end int64, w *store.SegmentWrite
 
 // Run copies body into the fill until it ends, then finishes the fill with
 // commit, which receives the segment writer to publish (or abort) what
-// arrived. Readers may wait on the fill only while Run is going.
-//
-// verify, when not nil, checks a complete body before its last bytes are
-// handed to readers: an error aborts the fill and leaves every reader one
-// chunk short, an error the client notices, instead of a complete wrong
-// answer. Readers get the last bytes before commit runs; the fill stays
-// registered until then, so requests that follow find it.
-func (f *Fill) Run(body io.Reader, buf []byte, verify func() error, commit func(w *store.SegmentWriter, complete bool)) {
+// arrived. Readers may wait on the fill only while Run is going. Readers
+// have every byte before commit runs; the fill stays registered until it
+// returns, so requests that follow meanwhile find it.
+func (f *Fill) Run(body io.Reader, buf []byte, commit func(w *store.SegmentWriter, complete bool)) {
 	want := f.End - f.Start
 	var got int64
 	var err error
@@ -60,9 +55,7 @@ func (f *Fill) Run(body io.Reader, buf []byte, verify func() error, commit func(
 				break
 			}
 			got += int64(n)
-			if got < want || verify == nil {
-				f.publish(got)
-			}
+			f.publish(got)
 		}
 		if rerr != nil {
 			err = rerr
@@ -75,19 +68,9 @@ func (f *Fill) Run(body io.Reader, buf []byte, verify func() error, commit func(
 	case err == nil || err == io.EOF:
 		err = io.ErrUnexpectedEOF
 	}
-	var rejected error
-	if err == nil && verify != nil {
-		rejected = verify()
-	}
-	if rejected != nil {
-		err = rejected
-		f.w.Abort()
-	} else {
-		f.publish(got)
-		commit(f.w, err == nil)
-	}
+	commit(f.w, err == nil)
 	f.mu.Lock()
-	f.done, f.err, f.rejected = true, err, rejected
+	f.done, f.err = true, err
 	f.signalLocked()
 	if f.detached {
 		f.detached = false
@@ -160,23 +143,19 @@ func (f *Fill) Release() {
 var ErrStopped = errors.New("fill: origin fetch stopped early")
 
 // ReadAt reads object bytes at offset off (absolute), waiting for them to
-// arrive. It returns fewer bytes only with an error: ErrStopped, the error
-// with which commit refused the bytes, or ctx's.
+// arrive. It returns fewer bytes only with an error: ErrStopped, or ctx's.
 func (f *Fill) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	if off < f.Start || off >= f.End {
 		return 0, io.EOF
 	}
 	for {
 		f.mu.Lock()
-		avail, done, more, rejected := f.written-(off-f.Start), f.done, f.more, f.rejected
+		avail, done, more := f.written-(off-f.Start), f.done, f.more
 		f.mu.Unlock()
 		if avail > 0 {
 			return f.w.ReadAt(p[:min(int64(len(p)), avail)], off-f.Start)
 		}
 		if done {
-			if rejected != nil {
-				return 0, rejected
-			}
 			return 0, ErrStopped
 		}
 		select {

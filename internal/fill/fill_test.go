@@ -38,7 +38,7 @@ func TestReaderFollowsGrowingFill(t *testing.T) {
 	f, st, _ := newFill(t, 6)
 	pr, pw := io.Pipe()
 	f.Acquire()
-	go f.Run(pr, make([]byte, 4), nil, func(w *store.SegmentWriter, complete bool) { w.Commit(meta(6)) })
+	go f.Run(pr, make([]byte, 4), func(w *store.SegmentWriter, complete bool) { w.Commit(meta(6)) })
 	pw.Write([]byte("abc"))
 	buf := make([]byte, 6)
 	n, err := f.ReadAt(t.Context(), buf, 0)
@@ -61,32 +61,6 @@ func TestReaderFollowsGrowingFill(t *testing.T) {
 	t.Fatal("complete fill was not committed")
 }
 
-// A body that fails verification leaves readers short of the end, with
-// verify's error rather than ErrStopped (which would invite a resume), and
-// is not committed.
-func TestFailedVerifyWithholdsLastBytes(t *testing.T) {
-	f, _, _ := newFill(t, 6)
-	f.Acquire()
-	defer f.Release()
-	bad := errors.New("checksum mismatch")
-	committed := make(chan struct{}, 1)
-	go f.Run(bytes.NewReader([]byte("abcdef")), make([]byte, 4), func() error { return bad },
-		func(w *store.SegmentWriter, complete bool) { committed <- struct{}{} })
-	buf := make([]byte, 6)
-	n, err := f.ReadAt(t.Context(), buf, 0)
-	if err != nil || string(buf[:n]) != "abcd" {
-		t.Fatalf("first read %q %v, want the first chunk", buf[:n], err)
-	}
-	if n, err := f.ReadAt(t.Context(), buf, 4); n != 0 || !errors.Is(err, bad) {
-		t.Fatalf("read of the last chunk: %d bytes, %v; want none and verify's error", n, err)
-	}
-	select {
-	case <-committed:
-		t.Error("a body that failed verification was committed")
-	default:
-	}
-}
-
 // When the last reader leaves, the fetch is cancelled and the prefix kept.
 func TestLastReaderLeavingCancelsAndKeepsPrefix(t *testing.T) {
 	f, st, ctx := newFill(t, 100)
@@ -94,7 +68,7 @@ func TestLastReaderLeavingCancelsAndKeepsPrefix(t *testing.T) {
 	body := &blockingBody{ctx: ctx, data: []byte("0123456789")}
 	done := make(chan struct{})
 	go func() {
-		f.Run(body, make([]byte, 64), nil, func(w *store.SegmentWriter, complete bool) {
+		f.Run(body, make([]byte, 64), func(w *store.SegmentWriter, complete bool) {
 			if complete {
 				t.Error("fill reported complete")
 			}
@@ -154,6 +128,6 @@ func TestRegistryJoinsOnlyMatchingVersion(t *testing.T) {
 	if g := r.Join(f.ID, `"e"`, 5); g != f {
 		t.Error("did not join a matching fill")
 	}
-	go f.Run(bytes.NewReader(make([]byte, 10)), make([]byte, 4), nil, func(w *store.SegmentWriter, complete bool) { w.Abort() })
+	go f.Run(bytes.NewReader(make([]byte, 10)), make([]byte, 4), func(w *store.SegmentWriter, complete bool) { w.Abort() })
 	f.Release()
 }
