@@ -438,7 +438,7 @@ func (c *Cache) resume(r *http.Request, m *store.Meta, from, to int64) (source, 
 // the object offset reached.
 func copySegment(w io.Writer, p *piece) (int64, error) {
 	n := p.end - p.start
-	if f, raw := p.file.Raw(); raw {
+	if f, raw := p.file.RawRange(p.fileOff, n); raw {
 		if _, err := f.Seek(p.fileOff, io.SeekStart); err != nil {
 			return p.start, err
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -33,8 +34,8 @@ func TestCheckedRawSegmentFindsAFlippedByte(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, raw := sf.Raw(); raw {
-		t.Error("a checked segment offered for sendfile: its reads would skip the checksums")
+	if _, raw := sf.RawRange(0, int64(len(body))); !raw {
+		t.Error("a segment this process just wrote is not offered for sendfile")
 	}
 	got, err := io.ReadAll(io.NewSectionReader(sf, 0, int64(len(body))))
 	if err != nil || !bytes.Equal(got, body) {
@@ -60,6 +61,9 @@ func TestCheckedRawSegmentFindsAFlippedByte(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sf.Close()
+	if _, raw := sf.RawRange(0, crcBlock); raw {
+		t.Error("a segment changed since it was verified is offered for sendfile")
+	}
 	p := make([]byte, 100)
 	if _, err := sf.ReadAt(p, flip-10); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("read across the flipped byte: %v, want ErrCorrupt", err)
@@ -122,4 +126,53 @@ func flipAt(path string, off int64) error {
 	b[0] ^= 0x40
 	_, err = f.WriteAt(b, off)
 	return err
+}
+
+// Another process's segment is checked on first read, block by block, and
+// the blocks that passed go out with sendfile afterwards.
+func TestCheckedSegmentIsVerifiedOnceThenSentRaw(t *testing.T) {
+	dir := t.TempDir()
+	writer, reader := openAt(t, dir), openAt(t, dir)
+	id := ObjectID{Bucket: "b", Key: "k"}
+	body := bytes.Repeat([]byte("0123456789abcdef"), 3*crcBlock/16)
+	if err := fill(t, writer, id, `"v"`, string(body), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e, err := reader.Lookup(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func() *SegmentFile {
+		sf, err := reader.OpenSegment(e.Segments[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sf
+	}
+	sf := open()
+	if _, raw := sf.RawRange(0, 1); raw {
+		t.Fatal("an unread segment of another process offered for sendfile")
+	}
+	var out bytes.Buffer
+	if _, err := sf.WriteRangeTo(&out, 0, crcBlock+1); err != nil {
+		t.Fatal(err)
+	}
+	sf.Close()
+	sf = open()
+	defer sf.Close()
+	if _, raw := sf.RawRange(10, crcBlock); !raw {
+		t.Error("blocks 0-1 passed but are not offered for sendfile")
+	}
+	if _, raw := sf.RawRange(0, 3*crcBlock); raw {
+		t.Error("block 2 was never read but is offered for sendfile")
+	}
+}
+
+func openAt(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

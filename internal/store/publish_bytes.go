@@ -40,7 +40,12 @@ func (w *SegmentWriter) publishBytes(dir string, m *Meta) error {
 		os.Remove(w.f.Name())
 		return fmt.Errorf("write segment checksums: %w", err)
 	}
-	return w.s.publish(w.f, filepath.Join(dir, segmentName(m.ETag, w.start, end, checkedSuffix)), true)
+	final := filepath.Join(dir, segmentName(m.ETag, w.start, end, checkedSuffix))
+	if err := w.s.publish(w.f, final, true); err != nil {
+		return err
+	}
+	w.s.verified.markWritten(final, w.written)
+	return nil
 }
 
 func (w *SegmentWriter) publishCompressed(final string) error {

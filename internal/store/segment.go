@@ -140,10 +140,22 @@ type SegmentFile struct {
 	c *checkedReader   // raw segments with block checksums
 }
 
-// Raw returns the file of an unchecked raw segment, whose bytes are the
-// object's, for sendfile; ok is false for segments whose reads verify
-// checksums.
-func (sf *SegmentFile) Raw() (*os.File, bool) { return sf.f, sf.z == nil && sf.c == nil }
+// RawRange returns the file for sendfile of the object bytes [off, off+n)
+// (counted from the segment's start, at the same file offsets): for an
+// unchecked raw segment, or a checked one whose blocks there all passed
+// their checksums in this process (verified.go). ok is false otherwise;
+// read through ReadAt or WriteRangeTo then, which check as they go.
+func (sf *SegmentFile) RawRange(off, n int64) (*os.File, bool) {
+	switch {
+	case sf.z != nil:
+		return nil, false
+	case sf.c == nil:
+		return sf.f, true
+	case n <= 0 || off < 0 || off+n > sf.c.n:
+		return nil, false
+	}
+	return sf.f, sf.c.seen.all(off/crcBlock, (off+n-1)/crcBlock+1)
+}
 
 // ReadAt reads object bytes at off, counted from the segment's start.
 // Compressed frames and checked blocks are verified as they are read; a
@@ -206,13 +218,19 @@ func (s *Store) OpenSegment(seg Segment) (*SegmentFile, error) {
 	}
 	if seg.Checked {
 		n := seg.End - seg.Start
-		sums, err := readCRCTable(f, n)
+		info, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("stat cached segment: %w", err)
+		}
+		sums, err := readCRCTable(f, info, n)
 		if err != nil {
 			f.Close()
 			s.DropCorrupt(seg, err)
 			return nil, ErrCorrupt
 		}
-		return &SegmentFile{f: f, c: &checkedReader{f: f, n: n, sums: sums}}, nil
+		seen := s.verified.bits(versionOf(seg.path, info), n)
+		return &SegmentFile{f: f, c: &checkedReader{f: f, n: n, sums: sums, seen: seen}}, nil
 	}
 	info, err := f.Stat()
 	if err != nil {

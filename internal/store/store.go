@@ -57,6 +57,7 @@ type Store struct {
 	sizes         SizeObserver
 	instanceCount // see OtherInstances
 	mem           memory
+	verified      verifiedFiles // see verified.go
 }
 
 // Open prepares dir for use, creating it if needed, and removes temp files
@@ -73,6 +74,7 @@ func Open(dir string, log *slog.Logger) (*Store, error) {
 		locks:    filepath.Join(root, "locks"),
 		instance: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:])),
 		log:      log,
+		verified: newVerifiedFiles(),
 	}
 	s.others.Store(1)
 	for _, d := range []string{s.objects, s.tmp, s.locks} {
