@@ -107,8 +107,8 @@ type checkedReader struct {
 	n     int64
 	sums  []uint32
 	seen  *blockBits // blocks that passed, in this process, for this file version
-	buf   *[]byte // the block held, nil until the first read
-	block int64   // index of the block in buf
+	buf   *[]byte    // the block held, nil until the first read
+	block int64      // index of the block in buf
 }
 
 func (c *checkedReader) ReadAt(p []byte, off int64) (int, error) {

@@ -93,4 +93,3 @@ func (v verifiedFiles) markWritten(path string, n int64) {
 		b.set(i)
 	}
 }
-
