@@ -101,6 +101,10 @@ func WithHedgeAfter(ctx context.Context, d time.Duration) context.Context {
 	return context.WithValue(ctx, hedgeAfterKey{}, d)
 }
 
+// HedgeAfter is when requests are hedged unless their context says
+// otherwise (Resilience.HedgeAfter; 0: never).
+func (c *Client) HedgeAfter() time.Duration { return c.res.HedgeAfter }
+
 // hedgeAfter is when a request sent with ctx is hedged (0: never).
 func (c *Client) hedgeAfter(ctx context.Context) time.Duration {
 	if d, ok := ctx.Value(hedgeAfterKey{}).(time.Duration); ok {

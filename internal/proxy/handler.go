@@ -62,8 +62,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := s3req.ParseOnce(r, h.parse)
 	if req.Bucket != "" {
 		// Hedging is a per-bucket/prefix setting: every origin request
-		// made for this one carries it.
-		r = r.WithContext(origin.WithHedgeAfter(r.Context(), h.cache.Settings(req.Bucket, req.Key).HedgeAfter))
+		// made for this one carries it (unless it is the client's own).
+		if after := h.cache.Settings(req.Bucket, req.Key).HedgeAfter; after != h.origin.HedgeAfter() {
+			r = r.WithContext(origin.WithHedgeAfter(r.Context(), after))
+		}
 	}
 	switch req.Op {
 	case s3req.OpGetObject:
