@@ -223,13 +223,21 @@ func (s *Store) OpenSegment(seg Segment) (*SegmentFile, error) {
 			f.Close()
 			return nil, fmt.Errorf("stat cached segment: %w", err)
 		}
-		sums, err := readCRCTable(f, info, n)
+		seen := s.verified.bits(versionOf(seg.path, info), n)
+		var sums []uint32
+		switch {
+		case info.Size() != n+crcTrailerSize(n):
+			err = fmt.Errorf("%w: size %d, want %d", ErrCorrupt, info.Size(), n+crcTrailerSize(n))
+		case !seen.all(0, crcBlocks(n)):
+			// Blocks left to check: their sums are needed (a segment
+			// fully checked already is served without reading them).
+			sums, err = readCRCTable(f, info, n)
+		}
 		if err != nil {
 			f.Close()
 			s.DropCorrupt(seg, err)
 			return nil, ErrCorrupt
 		}
-		seen := s.verified.bits(versionOf(seg.path, info), n)
 		return &SegmentFile{f: f, c: &checkedReader{f: f, n: n, sums: sums, seen: seen}}, nil
 	}
 	info, err := f.Stat()
