@@ -129,9 +129,27 @@ func (s *Store) WriteMeta(m *Meta) error {
 		os.Remove(f.Name())
 		return fmt.Errorf("write cache metadata: %w", err)
 	}
-	// No fsync: a torn or empty meta.json fails to parse and is a miss, and
-	// a crash can only leave the old or the new version otherwise.
-	err = s.publish(f, filepath.Join(s.objectDir(id), "meta.json"), false)
+	// Metadata that records a write through the proxy (a tombstone, an
+	// object cached from an upload) is made durable, file and directory
+	// entry, so that a power cut cannot bring back the version it replaced.
+	// Other metadata is not: a torn or empty meta.json fails to parse and is
+	// a miss, and a lost one is a miss too.
+	durable := m.Tombstone() || m.WriteCached
+	dir := s.objectDir(id)
+	err = s.publish(f, filepath.Join(dir, "meta.json"), durable)
+	if err == nil && durable {
+		syncDir(dir)
+	}
 	s.changed(id)
 	return err
+}
+
+// syncDir makes the entries of dir durable (renames into it), as far as
+// the file system can: some refuse to sync a directory, and the write it
+// records has happened all the same.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
 }
