@@ -85,20 +85,44 @@ func (c *Cache) ServeGet(w http.ResponseWriter, r *http.Request, req *s3req.Requ
 	// Cold: if a fetch of this object is already waiting for S3's answer,
 	// wait for it too and then follow its fill instead of fetching again.
 	key := fill.FlightKey{ID: id}
-	flight, leader := c.fills.Lead(key)
-	if leader {
-		c.leadColdFetch(w, r, req, id, func() { c.fills.Land(key, flight) })
+	for round := 0; ; round++ {
+		flight, leader := c.fills.Lead(key)
+		if leader && round == 0 && c.bytesArrived(id) {
+			// Another fetch landed between our look at the cache and
+			// Lead (its flight was over, so we lead a new one): follow
+			// it rather than fetch again; if it cannot serve us, lead
+			// anew.
+			c.fills.Land(key, flight)
+			if c.serveCached(w, r, req, id) {
+				return
+			}
+			continue
+		}
+		if leader {
+			c.leadColdFetch(w, r, req, id, func() { c.fills.Land(key, flight) })
+			return
+		}
+		ctx, cancel := withTimeout(r.Context(), c.cfg.WaitTimeout)
+		c.cfg.Events.FillWaiters(1)
+		landed := flight.Wait(ctx)
+		c.cfg.Events.FillWaiters(-1)
+		cancel()
+		if landed && c.serveCached(w, r, req, id) {
+			return
+		}
+		c.fetchAndFill(w, r, req, id, nil, nil)
 		return
 	}
-	ctx, cancel := withTimeout(r.Context(), c.cfg.WaitTimeout)
-	c.cfg.Events.FillWaiters(1)
-	landed := flight.Wait(ctx)
-	c.cfg.Events.FillWaiters(-1)
-	cancel()
-	if landed && c.serveCached(w, r, req, id) {
-		return
+}
+
+// bytesArrived reports whether object bytes are arriving or cached: a fill
+// is registered, or the store holds segments.
+func (c *Cache) bytesArrived(id store.ObjectID) bool {
+	if c.fills.Meta(id) != nil {
+		return true
 	}
-	c.fetchAndFill(w, r, req, id, nil, nil)
+	e := c.lookup(id)
+	return e != nil && len(e.Segments) > 0
 }
 
 // bodyTTL is how long m's bytes are served without asking S3.
@@ -409,6 +433,14 @@ func (c *Cache) resume(r *http.Request, m *store.Meta, from, to int64) (source, 
 			return f, f.End, nil
 		}
 		flight, leader := c.fills.Lead(key)
+		if leader {
+			// A fetch that landed between Join and Lead has registered
+			// its fill by now.
+			if f := c.fills.Join(id, m.ETag, from); f != nil {
+				c.fills.Land(key, flight)
+				return f, f.End, nil
+			}
+		}
 		if !leader && round < 3 {
 			if !flight.Wait(r.Context()) {
 				return nil, 0, r.Context().Err()
