@@ -27,12 +27,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -383,16 +385,40 @@ func (p *Proc) Kill() {
 // Proc returns the s3cache process.
 func (c *Cache) Proc() *Proc { return c.proc }
 
-// FreePort returns a port on 127.0.0.1 that was free a moment ago.
+// FreePort returns a port on 127.0.0.1 that was free a moment ago, for a
+// server about to be started.
 func FreePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+	for range 500 {
+		port := freePortLow + rand.IntN(freePortHigh-freePortLow)
+		givenPorts.Lock()
+		taken := givenPorts.m[port]
+		givenPorts.m[port] = true
+		givenPorts.Unlock()
+		if taken {
+			continue
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return strconv.Itoa(port), nil
 	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port, nil
+	return "", errors.New("no free port on 127.0.0.1")
 }
+
+// Ports FreePort hands out lie below the kernel's ephemeral range
+// (32768-60999 by default), so the kernel never gives one to a listen on
+// port 0 or an outgoing connection between FreePort and the server's bind
+// (an e2e flake: a port freed by FreePort was handed out again to another
+// test's listener); givenPorts keeps this process from handing one out
+// twice. Test-harness state, hence package level.
+const freePortLow, freePortHigh = 20000, 32000
+
+var givenPorts = struct {
+	sync.Mutex
+	m map[int]bool
+}{m: map[int]bool{}}
 
 // waitHTTP polls url until it answers 200, the process dies, or the deadline.
 func waitHTTP(client *http.Client, url string, p *Proc, within time.Duration) error {
