@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/s3cache/s3cache/internal/fill"
+	"github.com/s3cache/s3cache/internal/ram"
 	"github.com/s3cache/s3cache/internal/s3req"
 	"github.com/s3cache/s3cache/internal/store"
 )
@@ -150,6 +151,39 @@ func TestParseContentRange(t *testing.T) {
 	for _, bad := range []string{"bytes */10", "bytes 0-9/*", "bytes 9-0/10", "bytes 0-10/10", "items 0-1/2", ""} {
 		if _, _, ok := parseContentRange(bad); ok {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// noRAM is a Rules that keeps every object out of the RAM tier.
+type noRAM struct{}
+
+func (noRAM) Settings(_, _ string, d Settings) Settings {
+	d.NoRAMCache = true
+	return d
+}
+
+// A small cached segment is served from the RAM tier, unless a rule says
+// ram_cache: false for its object.
+func TestRAMCacheRule(t *testing.T) {
+	for _, c := range []struct {
+		rules   Rules
+		wantRAM bool
+	}{{nil, true}, {noRAM{}, false}} {
+		cache, e := testCache(t, 4096, [2]int64{0, 4096})
+		tier, err := ram.New(cache.store, ram.Config{MaxBytes: 1 << 20, MaxSegment: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cache.cfg.RAM, cache.cfg.Rules = tier, c.rules
+		cache.defaults.Store(&Settings{GetTTL: time.Hour})
+		for i := 0; i < 2; i++ { // the second plan finds what the first kept
+			pieces := cache.plan(e, 0, 4096)
+			inRAM := len(pieces) == 1 && pieces[0].mem != nil
+			releaseAll(pieces)
+			if i == 1 && inRAM != c.wantRAM {
+				t.Errorf("rules %T: segment from RAM = %v, want %v", c.rules, inRAM, c.wantRAM)
+			}
 		}
 	}
 }
