@@ -93,6 +93,27 @@ func (m *Manager) Added(shard int, bytes int64) {
 	}
 }
 
+// ceilingPercent is the disk use a new fill may not push the cache past. A
+// fill that would is relayed without being cached while eviction catches
+// up, so the size stays within 5% of max_cache_size however fast misses
+// come (eviction alone trails them by a pass).
+const ceilingPercent = 105
+
+// Admit reports whether a new fill of n bytes may be cached now; when it
+// may not, it wakes the evictor.
+func (m *Manager) Admit(n int64) bool {
+	c := m.Capacity()
+	if !c.Known || c.MaxBytes == 0 || c.UsedBytes+n <= percentOf(c.MaxBytes, ceilingPercent) {
+		return true
+	}
+	m.stats.fillsRefused.Add(1)
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+	return false
+}
+
 // Removed counts bytes the store removed from an object directory of the
 // shard. It implements store.SizeObserver.
 func (m *Manager) Removed(shard int, bytes int64) { m.deltas.add(shard, -bytes) }

@@ -29,14 +29,17 @@ type Stats struct {
 	TouchedBytes      int64 `json:"touched_bytes"`
 	TouchesDropped    int64 `json:"touches_dropped"`
 	LockSteals        int64 `json:"lock_steals"`
+	// FillsRefused counts fills relayed without caching because they would
+	// have taken the cache past 105% of max_cache_size.
+	FillsRefused int64 `json:"fills_refused"`
 }
 
 type counters struct {
-	evictionPasses, evictedSegments, evictedBytes, evictionsSkipped, evictionsAborted, youngSpared atomic.Int64
-	shardScans, scanDrift                                                                          atomic.Int64
-	startupScanDone                                                                                atomic.Bool
-	expired, tombstones, orphans, staleLocks                                                       atomic.Int64
-	deltaFilesWritten, deltaFilesMerged, accessFilesFolded, lockSteals                             atomic.Int64
+	evictionPasses, evictedSegments, evictedBytes, evictionsSkipped, evictionsAborted, youngSpared, fillsRefused atomic.Int64
+	shardScans, scanDrift                                                                                        atomic.Int64
+	startupScanDone                                                                                              atomic.Bool
+	expired, tombstones, orphans, staleLocks                                                                     atomic.Int64
+	deltaFilesWritten, deltaFilesMerged, accessFilesFolded, lockSteals                                           atomic.Int64
 }
 
 // Stats returns a snapshot of the counters.
@@ -53,6 +56,6 @@ func (m *Manager) Stats() Stats {
 		StaleLocksRemoved: c.staleLocks.Load(),
 		DeltaFilesWritten: c.deltaFilesWritten.Load(), DeltaFilesMerged: c.deltaFilesMerged.Load(),
 		AccessFilesFolded: c.accessFilesFolded.Load(), TouchedBytes: m.tracker.touchedBytes.Load(), TouchesDropped: m.tracker.dropped.Load(),
-		LockSteals: c.lockSteals.Load(),
+		LockSteals: c.lockSteals.Load(), FillsRefused: c.fillsRefused.Load(),
 	}
 }
