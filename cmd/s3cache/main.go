@@ -139,7 +139,6 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger, ops *operatio
 		Writes: proxy.WriteCache{
 			MaxObjectSize: int64(cfg.WriteCacheMaxObjectSize),
 			Stager:        stager,
-			Admit:         capacity.Admit,
 		},
 		Parse:   s3req.Options{Origin: cfg.Origin, VirtualHostDomains: cfg.VirtualHostDomains},
 		Cache:   rc,

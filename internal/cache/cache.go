@@ -82,8 +82,6 @@ type Events interface {
 type Access interface {
 	Touch(id store.ObjectID, seg store.Extent, bytes int64)
 	Hold(id store.ObjectID, seg store.Extent) (release func())
-	// Admit reports whether n more bytes may be cached now (capacity).
-	Admit(n int64) bool
 }
 
 type noEvents struct{}

@@ -86,7 +86,7 @@ func fetchCtx(r *http.Request) (context.Context, context.CancelFunc) {
 // fill, acquired once for the caller. It returns nil when the store cannot
 // take the bytes; the caller then relays resp directly.
 func (c *Cache) startFill(id store.ObjectID, m *store.Meta, ext store.Extent, resp *http.Response, startedAt time.Time, cancel context.CancelFunc, lock *store.FillLock) *fill.Fill {
-	if c.store.WritesFailing(ext.End-ext.Start) || (c.cfg.Access != nil && !c.cfg.Access.Admit(ext.End-ext.Start)) {
+	if c.store.WritesFailing(ext.End - ext.Start) {
 		return nil // full, read-only or at capacity: relay without a fill
 	}
 	w, err := c.store.NewSegmentWriter(id, ext.Start, startedAt)

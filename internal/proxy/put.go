@@ -28,9 +28,6 @@ type WriteCache struct {
 	MaxObjectSize int64
 	// Stager stages multipart parts; nil disables multipart write-through.
 	Stager *mpu.Stager
-	// Admit, when set, reports whether an upload of n bytes may be cached
-	// now (capacity); when it may not, the upload is only forwarded.
-	Admit func(n int64) bool
 }
 
 // uploadSink receives the bytes of an upload on their way to S3. It must
@@ -130,7 +127,7 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, req *s3req.R
 	header, herr := mpu.ObjectHeaders(r.Header)
 	settings := h.cache.Settings(req.Bucket, req.Key)
 	if !settings.WriteCache || req.SSEC || herr != nil || size < 0 || size > h.writes.MaxObjectSize || req.VersionID != "" ||
-		h.store.WritesFailing(size) || (h.writes.Admit != nil && !h.writes.Admit(size)) {
+		h.store.WritesFailing(size) {
 		h.write(w, r, req)
 		return
 	}

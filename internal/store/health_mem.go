@@ -76,14 +76,18 @@ func (s *Store) noteWriteFailure(err error) {
 // failurePause is how long fills stop after the directory refused a write.
 const failurePause = 200 * time.Millisecond
 
-// WritesFailing reports whether the directory refused a write recently, or
-// has less free space than need: a fill would fail, so the caller should
-// relay without one.
+// WritesFailing reports whether the directory refused a write recently, has
+// less free space than need, or is at capacity for need more bytes (the
+// SizeObserver's Admit): a fill would fail or overfill the cache, so the
+// caller should relay without one.
 func (s *Store) WritesFailing(need int64) bool {
 	s.mem.mu.Lock()
 	recent := s.mem.failureErr != nil && time.Since(s.mem.lastFailure) < failurePause
 	s.mem.mu.Unlock()
 	if recent {
+		return true
+	}
+	if need > 0 && s.sizes != nil && !s.sizes.Admit(need) {
 		return true
 	}
 	if need > 0 {

@@ -51,6 +51,9 @@ func ShardOf(hash string) int {
 type SizeObserver interface {
 	Added(shard int, bytes int64)
 	Removed(shard int, bytes int64)
+	// Admit reports whether n more bytes may be written now (capacity);
+	// WritesFailing asks it before every fill or cached upload.
+	Admit(n int64) bool
 }
 
 // fileSize is the size of the file at path, 0 when there is none. Take it
