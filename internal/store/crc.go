@@ -12,9 +12,9 @@ import (
 // Raw segments written since checksums exist carry a CRC32C per block of
 // the object bytes in a trailer after them, so that a flipped bit on disk is
 // found before it reaches a client, as compressed segments' frame checksums
-// find it. Reads verify each block they touch; the cost is one CRC32C pass
-// (hardware-accelerated) over the bytes read, and sendfile is given up for
-// these files.
+// find it. A process verifies each block the first time it reads it (one
+// hardware-accelerated CRC32C pass) and sends blocks that passed with
+// sendfile afterwards (verified.go).
 //
 // File layout: the n object bytes, then ceil(n/crcBlock) big-endian
 // CRC32Cs, then the CRC32C of that table and the 8-byte magic crcMagic.
@@ -29,10 +29,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // ChecksumTrailerSize is the length of the block-checksum trailer that
 // follows n bytes in a checked raw segment (see BlockSums).
-func ChecksumTrailerSize(n int64) int64 { return crcTrailerSize(n) }
-
-// crcTrailerSize is the trailer's length for n object bytes.
-func crcTrailerSize(n int64) int64 {
+func ChecksumTrailerSize(n int64) int64 {
 	return 4*crcBlocks(n) + 4 + int64(len(crcMagic))
 }
 
@@ -76,12 +73,9 @@ func (b *BlockSums) Trailer() []byte {
 }
 
 // readCRCTable reads and checks the trailer of a checksummed raw segment
-// holding n object bytes; info is the file's.
-func readCRCTable(f *os.File, info os.FileInfo, n int64) ([]uint32, error) {
-	if want := n + crcTrailerSize(n); info.Size() != want {
-		return nil, fmt.Errorf("%w: size %d, want %d", ErrCorrupt, info.Size(), want)
-	}
-	raw := make([]byte, crcTrailerSize(n))
+// holding n object bytes (the caller has checked the file's size).
+func readCRCTable(f *os.File, n int64) ([]uint32, error) {
+	raw := make([]byte, ChecksumTrailerSize(n))
 	if _, err := f.ReadAt(raw, n); err != nil {
 		return nil, fmt.Errorf("%w: trailer: %v", ErrCorrupt, err)
 	}

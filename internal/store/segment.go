@@ -226,12 +226,12 @@ func (s *Store) OpenSegment(seg Segment) (*SegmentFile, error) {
 		seen := s.verified.bits(versionOf(seg.path, info), n)
 		var sums []uint32
 		switch {
-		case info.Size() != n+crcTrailerSize(n):
-			err = fmt.Errorf("%w: size %d, want %d", ErrCorrupt, info.Size(), n+crcTrailerSize(n))
+		case info.Size() != n+ChecksumTrailerSize(n):
+			err = fmt.Errorf("%w: size %d, want %d", ErrCorrupt, info.Size(), n+ChecksumTrailerSize(n))
 		case !seen.all(0, crcBlocks(n)):
 			// Blocks left to check: their sums are needed (a segment
 			// fully checked already is served without reading them).
-			sums, err = readCRCTable(f, info, n)
+			sums, err = readCRCTable(f, n)
 		}
 		if err != nil {
 			f.Close()

@@ -31,10 +31,7 @@ func (s *Store) Stamp(id ObjectID) (Stamp, bool) {
 	if err != nil {
 		return Stamp{}, false
 	}
-	st := Stamp{MetaMtime: mi.ModTime(), MetaSize: mi.Size(), DirMtime: di.ModTime()}
-	if sys, ok := mi.Sys().(*syscall.Stat_t); ok {
-		st.MetaIno = sys.Ino
-	}
+	st := Stamp{MetaMtime: mi.ModTime(), MetaSize: mi.Size(), DirMtime: di.ModTime(), MetaIno: inode(mi)}
 	return st, true
 }
 
@@ -47,4 +44,12 @@ func (s *Store) changed(id ObjectID) {
 	if s.onChange != nil {
 		s.onChange(id)
 	}
+}
+
+// inode is the file's inode number, 0 where the system does not say.
+func inode(info os.FileInfo) uint64 {
+	if sys, ok := info.Sys().(*syscall.Stat_t); ok {
+		return sys.Ino
+	}
+	return 0
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"os"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/maypok86/otter/v2"
 )
@@ -30,11 +29,7 @@ type fileVersion struct {
 }
 
 func versionOf(path string, info os.FileInfo) fileVersion {
-	v := fileVersion{path: path, size: info.Size(), mtime: info.ModTime().UnixNano()}
-	if st, ok := info.Sys().(*syscall.Stat_t); ok {
-		v.ino = st.Ino
-	}
-	return v
+	return fileVersion{path: path, ino: inode(info), size: info.Size(), mtime: info.ModTime().UnixNano()}
 }
 
 // blockBits has one bit per block of a segment: set once the block passed

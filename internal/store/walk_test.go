@@ -35,7 +35,7 @@ func TestWalkListsCachedObjectsAndSkipsTombstones(t *testing.T) {
 	}
 	u, err := s.Usage(context.Background())
 	// Disk bytes: each raw segment also holds its checksum trailer.
-	want := int64(len("body-a/1")+len("body-b/3")) + crcTrailerSize(8)*2
+	want := int64(len("body-a/1")+len("body-b/3")) + ChecksumTrailerSize(8)*2
 	if err != nil || u.Objects != 2 || u.Bytes != want {
 		t.Errorf("usage = %+v, %v", u, err)
 	}
