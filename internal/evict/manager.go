@@ -99,8 +99,9 @@ func (m *Manager) Added(shard int, bytes int64) {
 // come (eviction alone trails them by a pass).
 const ceilingPercent = 105
 
-// Admit reports whether a new fill of n bytes may be cached now; when it
-// may not, it wakes the evictor.
+// Admit reports whether a new fill or upload of n bytes may be cached now;
+// when it may not, it wakes the evictor. It implements store.SizeObserver
+// (the store asks it in WritesFailing).
 func (m *Manager) Admit(n int64) bool {
 	c := m.Capacity()
 	if !c.Known || c.MaxBytes == 0 || c.UsedBytes+n <= percentOf(c.MaxBytes, ceilingPercent) {
